@@ -1,0 +1,50 @@
+# The README's commands. `make run` sets up everything and serves the site;
+# `make test` sets up everything and runs the test suite.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test test-browser setup setup-dev lint check-deploy bench clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.installed
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py setup_demo
+
+setup-dev: $(VENV)/.installed-dev
+
+## Create the database, import the sample article, create demo accounts, serve on 127.0.0.1:8000.
+run: setup
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+## Run the test suite (SQLite by default; set DATABASE_URL for PostgreSQL).
+test: setup-dev
+	scripts/ensure-chromium
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## Browser tests only (needs /usr/bin/chromium: `apt-get install chromium`).
+test-browser: setup-dev
+	scripts/ensure-chromium
+	$(PY) -m pytest -m browser tests/browser $(PYTEST_ARGS)
+
+lint: setup-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+check-deploy: setup
+	DEBUG=false SECRET_KEY=check-deploy-$$RANDOM-not-a-real-key-0123456789abcdefghijklmnop ALLOWED_HOSTS=example.org $(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3

@@ -1,0 +1,178 @@
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+
+from articles.models import Article, Block
+
+from . import services
+from .anchoring import AnchorError, resolve_quote
+from .models import Annotation, Evidence, Tag, TaggedAnnotation
+from .tagging import parse_tags
+
+
+class ParagraphChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Block) -> str:
+        return f"{obj.position}. [{obj.key}] {obj.text[:90]}"
+
+
+class AnnotationAdminForm(forms.ModelForm):
+    block = ParagraphChoiceField(queryset=Block.objects.none(), label="Paragraph")
+
+    class Meta:
+        model = Annotation
+        fields = ["article", "block", "kind", "visibility", "quote", "body", "tags", "claim", "verdict"]
+        widgets = {"quote": forms.Textarea(attrs={"rows": 2}), "claim": forms.Textarea(attrs={"rows": 2})}
+        help_texts = {"quote": "Optional: the exact words of the paragraph this is about; they must occur in it."}
+
+    def __init__(self, *args, article_id=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        article_id = self.data.get("article") or article_id or self.initial.get("article") or self.instance.article_id
+        if str(article_id or "").isdigit():
+            self.fields["block"].queryset = Block.objects.filter(
+                article_id=article_id, removed_at__isnull=True
+            ).exclude(kind=Block.Kind.IMAGE).order_by("position")
+        else:
+            self.fields["block"].help_text = "Choose the article first: its paragraphs are listed here."
+
+    def clean_tags(self):
+        try:
+            return parse_tags(self.cleaned_data.get("tags") or [])
+        except ValidationError as exc:
+            raise ValidationError(exc.messages) from None
+
+    def clean(self):
+        data = super().clean()
+        block, quote = data.get("block"), data.get("quote") or ""
+        if block is not None and data.get("article") is not None and block.article_id != data["article"].pk:
+            self.add_error("block", "That paragraph belongs to another article.")
+            return data
+        if block is not None:
+            try:
+                anchor = resolve_quote(block.text, quote)
+            except AnchorError as exc:
+                self.add_error("quote", str(exc))
+            else:
+                self.instance.quote = anchor.exact if anchor else ""
+                self.instance.quote_start = anchor.start if anchor else None
+                self.instance.quote_end = anchor.end if anchor else None
+                self.instance.quote_prefix = anchor.prefix if anchor else ""
+                self.instance.quote_suffix = anchor.suffix if anchor else ""
+                data["quote"] = self.instance.quote
+        return data
+
+    def _post_clean(self):
+        # keep the resolved offsets when the form copies cleaned data onto the instance
+        start, end = self.instance.quote_start, self.instance.quote_end
+        prefix, suffix = self.instance.quote_prefix, self.instance.quote_suffix
+        super()._post_clean()
+        self.instance.quote_start, self.instance.quote_end = start, end
+        self.instance.quote_prefix, self.instance.quote_suffix = prefix, suffix
+
+
+class EvidenceInlineFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        if self.instance.kind == Annotation.Kind.FACT_CHECK and not kept:
+            raise ValidationError("A fact-check needs at least one evidence source (a URL and a title).")
+        if self.instance.kind == Annotation.Kind.NOTE and kept:
+            raise ValidationError("Only fact-checks have evidence sources; remove them or make this a fact-check.")
+        if len(kept) > services.MAX_EVIDENCE:
+            raise ValidationError(f"Give at most {services.MAX_EVIDENCE} evidence sources.")
+
+
+class EvidenceInline(admin.TabularInline):
+    model = Evidence
+    formset = EvidenceInlineFormSet
+    extra = 1
+    max_num = services.MAX_EVIDENCE
+    fields = ["url", "title", "excerpt", "archived_url", "position"]
+
+
+class TagFilter(admin.SimpleListFilter):
+    """Tags that are in use, by name (a query on the through table, not per row)."""
+
+    title = "tag"
+    parameter_name = "tag"
+
+    def lookups(self, request, model_admin):
+        return [(t.slug, t.name) for t in Tag.objects.filter(tagged_annotations__isnull=False).distinct().order_by("name")[:200]]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(tags__slug=self.value())
+        return queryset
+
+
+@admin.register(Annotation)
+class AnnotationAdmin(admin.ModelAdmin):
+    form = AnnotationAdminForm
+    inlines = [EvidenceInline]
+    list_display = ["__str__", "kind", "verdict", "status", "visibility", "article_title", "author", "tag_names", "created_at"]
+    list_filter = ["status", "kind", "verdict", "visibility", TagFilter, ("article", admin.RelatedOnlyFieldListFilter), ("author", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["body", "quote", "claim", "author__username", "tags__name"]
+    list_select_related = ["article", "block", "author"]
+    readonly_fields = ["status", "moderated_by", "moderated_at", "moderation_reason", "quote_start", "quote_end", "created_at", "updated_at"]
+    show_full_result_count = False
+    list_per_page = 50
+    date_hierarchy = "created_at"
+    fieldsets = [
+        ("Target", {"fields": ["article", "block", "quote", ("quote_start", "quote_end")]}),
+        ("Annotation", {"fields": ["kind", "visibility", "body", "tags"]}),
+        ("Fact-check", {"fields": ["claim", "verdict"], "description": "For fact-checks: the verdict and at least one evidence source (below) are required."}),
+        ("Moderation", {"fields": ["status", "moderated_by", "moderated_at", "moderation_reason", "created_at", "updated_at"]}),
+    ]
+
+    class Media:
+        js = ["annotations_admin/annotation_form.js"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related(
+            Prefetch("tagged_items", queryset=TaggedAnnotation.objects.select_related("tag"))
+        )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        article_id = request.GET.get("article")
+
+        class Form(form_class):
+            def __init__(self, *args, **kw):
+                kw.setdefault("article_id", article_id)
+                super().__init__(*args, **kw)
+
+        return Form
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "article":
+            kwargs["queryset"] = Article.objects.order_by("title")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="article", ordering="article__title")
+    def article_title(self, obj):
+        return obj.article.title[:50]
+
+    @admin.display(description="tags")
+    def tag_names(self, obj):
+        return ", ".join(item.tag.name for item in obj.tagged_items.all())
+
+    def save_model(self, request, obj, form, change):
+        services.save_from_admin(annotation=obj, actor=request.user, is_new=not change)
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+# taggit registers its own Tag model; this site uses annotations.Tag instead.
+try:
+    from taggit.models import Tag as TaggitTag
+
+    admin.site.unregister(TaggitTag)
+except admin.sites.NotRegistered:
+    pass

@@ -1,0 +1,105 @@
+from django import forms
+from django.forms import formset_factory
+
+from .models import BODY_MAX_LENGTH, CLAIM_MAX_LENGTH, QUOTE_MAX_LENGTH, Annotation
+from .services import MAX_EVIDENCE, EvidenceInput, QuoteInput
+from .tagging import MAX_TAGS
+from .verdicts import Verdict
+
+
+class AnnotationForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=Annotation.Kind.choices, widget=forms.RadioSelect, initial=Annotation.Kind.NOTE, label="Kind"
+    )
+    quote = forms.CharField(
+        required=False,
+        max_length=QUOTE_MAX_LENGTH,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Exact quote (optional)",
+        help_text="Paste the exact words of the paragraph you mean, or leave empty to annotate the whole paragraph.",
+    )
+    quote_start = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    quote_end = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    offsets_unit = forms.ChoiceField(
+        required=False, choices=[("", "code points"), ("utf16", "UTF-16")], widget=forms.HiddenInput
+    )
+    body = forms.CharField(
+        max_length=BODY_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        label="Note",
+        help_text="For a fact-check, the explanation. Plain text; *emphasis*, [links](https://…), lists and > quotes work.",
+    )
+    tags = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Tags",
+        help_text=f"Comma-separated, up to {MAX_TAGS}.",
+        widget=forms.TextInput(attrs={"list": "tag-suggestions", "autocomplete": "off"}),
+    )
+    visibility = forms.ChoiceField(
+        choices=Annotation.Visibility.choices, widget=forms.RadioSelect, initial=Annotation.Visibility.PUBLIC
+    )
+    claim = forms.CharField(
+        required=False,
+        max_length=CLAIM_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Claim checked",
+        help_text="Fact-checks only. Defaults to the quote.",
+    )
+    verdict = forms.ChoiceField(
+        required=False, choices=[("", "— choose a verdict —"), *Verdict.choices], label="Verdict", help_text="Fact-checks only."
+    )
+
+    def __init__(self, *args, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if editing:
+            # kind and paragraph are fixed once written
+            self.fields["kind"].disabled = True
+
+    def quote_input(self) -> QuoteInput:
+        data = self.cleaned_data
+        return QuoteInput(
+            exact=data.get("quote") or "",
+            start=data.get("quote_start"),
+            end=data.get("quote_end"),
+            utf16=data.get("offsets_unit") == "utf16",
+        )
+
+
+class EvidenceForm(forms.Form):
+    url = forms.URLField(label="Source URL", max_length=1000, required=False, assume_scheme="https")
+    title = forms.CharField(label="Source title", max_length=300, required=False)
+    excerpt = forms.CharField(label="Quoted excerpt (optional)", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    archived_url = forms.URLField(label="Archived copy URL (optional)", max_length=1000, required=False, assume_scheme="https")
+
+    def clean(self):
+        data = super().clean()
+        filled = any(data.get(name) for name in ("url", "title", "excerpt", "archived_url"))
+        if filled and not data.get("url"):
+            self.add_error("url", "Give the source's URL.")
+        if filled and not data.get("title"):
+            self.add_error("title", "Give the source's title.")
+        for name in ("url", "archived_url"):
+            value = data.get(name)
+            if value and not value.lower().startswith(("http://", "https://")):
+                self.add_error(name, "Enter an http:// or https:// address.")
+        return data
+
+
+class EvidenceFormSet(forms.BaseFormSet):
+    def evidence_inputs(self) -> list[EvidenceInput]:
+        return [
+            EvidenceInput(url=f.cleaned_data["url"], title=f.cleaned_data["title"], excerpt=f.cleaned_data.get("excerpt", ""), archived_url=f.cleaned_data.get("archived_url", ""))
+            for f in self.forms
+            if f.cleaned_data and f.cleaned_data.get("url")
+        ]
+
+
+def evidence_formset(data=None, initial=None, blank_rows: int = 2) -> EvidenceFormSet:
+    initial = list(initial or [])
+    formset_class = formset_factory(
+        EvidenceForm, formset=EvidenceFormSet, extra=max(0, min(blank_rows, MAX_EVIDENCE - len(initial))),
+        max_num=MAX_EVIDENCE, validate_max=True, absolute_max=MAX_EVIDENCE,
+    )
+    return formset_class(data=data, initial=initial, prefix="evidence")

@@ -1,0 +1,221 @@
+"""Annotations: tagged notes and fact-checks anchored to a paragraph or a quote in it.
+
+Both kinds live in one table so an article's annotations load in one query.
+The body is stored as the author wrote it (a small Markdown subset) and as
+HTML rendered once on save by ``annotations.rendering.render_body``, which
+sanitises it with nh3: ``body_html`` is the only annotation field templates
+may mark safe.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, URLValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from taggit.managers import TaggableManager
+from taggit.models import TagBase, TaggedItemBase
+
+from articles.models import Article, Block
+
+from .verdicts import Verdict
+from .verdicts import info as verdict_info
+
+BODY_MAX_LENGTH = 5000
+QUOTE_MAX_LENGTH = 1000
+CLAIM_MAX_LENGTH = 1000
+CONTEXT_LENGTH = 32  # characters of prefix/suffix kept around a quote
+
+http_url = URLValidator(schemes=["http", "https"], message="Enter an http:// or https:// address.")
+
+
+class Tag(TagBase):
+    """A tag, stored in one normalised spelling (see ``annotations.tagging``)."""
+
+    class Meta:
+        verbose_name = "tag"
+        verbose_name_plural = "tags"
+        ordering = ["name"]
+
+    def get_absolute_url(self) -> str:
+        return reverse("annotations:tag-detail", kwargs={"slug": self.slug})
+
+
+class TaggedAnnotation(TaggedItemBase):
+    """Through model with a real foreign key (one join to load an article's tags)."""
+
+    content_object = models.ForeignKey("Annotation", on_delete=models.CASCADE, related_name="tagged_items")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="tagged_annotations")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["content_object", "tag"], name="tagged_annotation_unique"),
+        ]
+
+
+class AnnotationQuerySet(models.QuerySet):
+    def public(self) -> AnnotationQuerySet:
+        """What any reader may see: approved and public."""
+        return self.filter(status=Annotation.Status.APPROVED, visibility=Annotation.Visibility.PUBLIC)
+
+    def visible_to(self, user) -> AnnotationQuerySet:
+        """Public approved annotations, plus the user's own in any state."""
+        if user is not None and user.is_authenticated:
+            return self.filter(
+                Q(status=Annotation.Status.APPROVED, visibility=Annotation.Visibility.PUBLIC) | Q(author=user)
+            )
+        return self.public()
+
+    def with_related(self) -> AnnotationQuerySet:
+        """Everything a list of annotations shows, in a fixed number of queries."""
+        return self.select_related("author", "block", "article").prefetch_related("tags", "evidence")
+
+
+class Annotation(models.Model):
+    class Kind(models.TextChoices):
+        NOTE = "note", "Note"
+        FACT_CHECK = "fact_check", "Fact-check"
+
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", "Public"
+        PRIVATE = "private", "Private (only you)"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        HIDDEN = "hidden", "Hidden"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="annotations")
+    block = models.ForeignKey(Block, on_delete=models.PROTECT, related_name="annotations", verbose_name="paragraph")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="annotations"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.NOTE)
+    visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.PUBLIC)
+
+    body = models.TextField(
+        validators=[MaxLengthValidator(BODY_MAX_LENGTH)],
+        help_text="Plain text with a little Markdown: *emphasis*, **strong**, [links](https://…), lists, > quotes.",
+    )
+    body_html = models.TextField(editable=False, blank=True)
+
+    # target: an exact quote inside the paragraph (optional), offsets in code points
+    quote = models.TextField(blank=True, validators=[MaxLengthValidator(QUOTE_MAX_LENGTH)])
+    quote_prefix = models.CharField(max_length=64, blank=True)
+    quote_suffix = models.CharField(max_length=64, blank=True)
+    quote_start = models.PositiveIntegerField(null=True, blank=True)
+    quote_end = models.PositiveIntegerField(null=True, blank=True)
+
+    # fact-check part (the body is the explanation)
+    claim = models.TextField(blank=True, validators=[MaxLengthValidator(CLAIM_MAX_LENGTH)])
+    verdict = models.CharField(max_length=20, choices=Verdict.choices, blank=True)
+
+    # moderation
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    moderated_at = models.DateTimeField(null=True, blank=True)
+    moderation_reason = models.TextField(blank=True, help_text="Shown to the author.")
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    tags = TaggableManager(through=TaggedAnnotation, blank=True)
+
+    objects = AnnotationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["block__position", "quote_start", "created_at"]
+        permissions = [
+            ("moderate_annotation", "Can approve, reject and hide annotations"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="note") | ~Q(verdict=""), name="annotation_fact_check_has_verdict"
+            ),
+            models.CheckConstraint(
+                condition=(Q(quote="") & Q(quote_start__isnull=True) & Q(quote_end__isnull=True))
+                | (~Q(quote="") & Q(quote_start__isnull=False) & Q(quote_end__gt=models.F("quote_start"))),
+                name="annotation_quote_has_offsets",
+            ),
+            models.CheckConstraint(condition=~Q(body=""), name="annotation_body_not_empty"),
+        ]
+        indexes = [
+            # the article page: an article's visible annotations
+            models.Index(fields=["article", "status", "visibility"], name="annotation_reading_idx"),
+            # the moderation queue: pending, oldest first
+            models.Index(fields=["status", "created_at"], name="annotation_queue_idx"),
+            # an author's own annotations
+            models.Index(fields=["author", "-created_at"], name="annotation_author_idx"),
+        ]
+
+    def __str__(self) -> str:
+        what = self.get_kind_display()
+        return f"{what} #{self.pk} on {self.block.key if self.block_id else '?'}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("annotations:annotation-detail", kwargs={"pk": self.pk})
+
+    def get_in_place_url(self) -> str:
+        return f"{self.article.get_absolute_url()}#a-{self.pk}"
+
+    @property
+    def is_fact_check(self) -> bool:
+        return self.kind == self.Kind.FACT_CHECK
+
+    @property
+    def is_private(self) -> bool:
+        return self.visibility == self.Visibility.PRIVATE
+
+    @property
+    def is_public_and_approved(self) -> bool:
+        return self.status == self.Status.APPROVED and not self.is_private
+
+    @property
+    def verdict_info(self):
+        return verdict_info(self.verdict)
+
+    @property
+    def claim_text(self) -> str:
+        return self.claim or self.quote
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        if self.block_id and self.article_id and self.block.article_id != self.article_id:
+            errors.setdefault("block", []).append("That paragraph belongs to another article.")
+        if self.block_id and self.block.removed_at is not None and self._state.adding:
+            errors.setdefault("block", []).append("That paragraph is no longer part of the article.")
+        if self.block_id and self.block.kind == Block.Kind.IMAGE:
+            errors.setdefault("block", []).append("Image placeholders cannot be annotated; choose a paragraph.")
+        if self.kind == self.Kind.FACT_CHECK and not self.verdict:
+            errors.setdefault("verdict", []).append("A fact-check needs a verdict.")
+        if self.kind == self.Kind.NOTE and self.verdict:
+            errors.setdefault("verdict", []).append("Only fact-checks have a verdict.")
+        if self.quote and self.block_id and (self.quote_start is not None and self.quote_end is not None):
+            if self.block.text[self.quote_start : self.quote_end] != self.quote:
+                errors.setdefault("quote", []).append("The quote is not in the paragraph at those offsets.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class Evidence(models.Model):
+    """A source supporting a fact-check's verdict."""
+
+    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="evidence")
+    url = models.URLField("URL", max_length=1000, validators=[http_url])
+    title = models.CharField(max_length=300)
+    excerpt = models.TextField("quoted excerpt", blank=True, validators=[MaxLengthValidator(2000)])
+    archived_url = models.URLField("archived copy URL", max_length=1000, blank=True, validators=[http_url])
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["annotation", "position", "pk"]
+        verbose_name = "evidence source"
+        verbose_name_plural = "evidence"
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from .views import annotate, reading
+
+app_name = "annotations"
+
+urlpatterns = [
+    path("articles/<slug:slug>/p/<slug:key>/annotate/", annotate.annotation_create, name="annotation-create"),
+    path("annotations/<int:pk>/", reading.annotation_detail, name="annotation-detail"),
+    path("annotations/<int:pk>/edit/", annotate.annotation_edit, name="annotation-edit"),
+    path("annotations/<int:pk>/delete/", annotate.annotation_delete, name="annotation-delete"),
+    path("accounts/annotations/", annotate.my_annotations, name="annotation-mine"),
+    path("tags/<slug:slug>/", reading.tag_detail, name="tag-detail"),
+]

@@ -1,0 +1,62 @@
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from articles.demo import DEMO_ACCOUNTS, SAMPLE_DEK, SAMPLE_PATH, SAMPLE_SLUG, SAMPLE_SOURCE
+from articles.models import Source
+from articles.parsing import parse_document, read_document
+from articles.services import import_article
+
+
+class Command(BaseCommand):
+    help = (
+        "Set up the demo: import the sample article, fill in its source details, and create demo accounts "
+        "(editor, moderator, alice, bob). Safe to run again. Refuses to run with DEBUG off."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-accounts", action="store_true", help="import the sample only")
+
+    @transaction.atomic
+    def handle(self, *args, no_accounts=False, **options):
+        if not settings.DEBUG:
+            raise CommandError("setup_demo creates accounts with published passwords; it never runs with DEBUG off")
+        parsed = parse_document(read_document(SAMPLE_PATH, max_bytes=settings.IMPORT_MAX_BYTES), filename=SAMPLE_PATH.name)
+        result = import_article(parsed=parsed, slug=SAMPLE_SLUG)
+        self.stdout.write(result.summary())
+        article = result.article
+        if not article.dek:
+            article.dek = SAMPLE_DEK
+            article.save(update_fields=["dek", "updated_at"])
+        source, _ = Source.objects.get_or_create(article=article)
+        filled = [name for name, value in SAMPLE_SOURCE.items() if not getattr(source, name)]
+        for name in filled:
+            setattr(source, name, SAMPLE_SOURCE[name])
+        if filled:
+            source.save()
+            self.stdout.write(f"Source details filled: {', '.join(filled)}")
+        if not no_accounts:
+            self._accounts()
+        self.stdout.write(self.style.SUCCESS(f"Sample article: {settings.SITE_URL.rstrip('/')}{article.get_absolute_url()}"))
+
+    def _accounts(self):
+        User = get_user_model()
+        created = []
+        for username, (password, role) in DEMO_ACCOUNTS.items():
+            user, is_new = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
+            if is_new:
+                user.set_password(password)
+                user.is_staff = role in {"editors", "moderators"}
+                user.save()
+                created.append((username, password, role))
+            group = Group.objects.filter(name=role).first()
+            if group is not None:
+                user.groups.add(group)
+        if created:
+            self.stdout.write("Demo accounts (development only):")
+            for username, password, role in created:
+                self.stdout.write(f"  {username:<10} password: {password:<22} ({role})")
+        else:
+            self.stdout.write("Demo accounts already exist (editor, moderator, alice, bob; passwords in the README).")

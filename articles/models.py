@@ -1,0 +1,168 @@
+"""Articles, where their text came from, and their ordered blocks.
+
+A block's ``key`` is its stable address: it never changes for the life of the
+paragraph, while ``position`` changes whenever text is inserted above it.
+Blocks are never deleted by imports or edits; a block that disappears from a
+revision is marked ``removed_at`` so annotations that point at it survive.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self) -> ArticleQuerySet:
+        return self.filter(status=Article.Status.PUBLISHED)
+
+    def visible_to(self, user) -> ArticleQuerySet:
+        """Published articles, plus drafts for staff (who may preview them)."""
+        if user is not None and user.is_active and user.is_staff:
+            return self.all()
+        return self.published()
+
+
+class Article(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    title = models.CharField(max_length=300)
+    slug = models.SlugField(max_length=120, help_text="The article's address: /articles/<slug>/")
+    dek = models.TextField("dek", blank=True, help_text="A one- or two-sentence summary shown under the headline.")
+    section = models.CharField(max_length=100, blank=True)
+    language = models.CharField(max_length=20, default="en", help_text="Language of the text we store (BCP 47, e.g. en).")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    published_on = models.DateField(null=True, blank=True, help_text="Date of the copy we store.")
+    # Identifies the imported document across re-imports (the original's URL,
+    # or the title when the file names none); empty for hand-made articles.
+    import_identity = models.CharField(max_length=500, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_on", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["slug"], name="article_unique_slug"),
+        ]
+        indexes = [
+            # the home page: published articles, newest first
+            models.Index(fields=["status", "-published_on"], name="article_status_date_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:article-detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+
+class Source(models.Model):
+    """Provenance of an article: the original work, the copy we store, and notes."""
+
+    article = models.OneToOneField(Article, on_delete=models.CASCADE, related_name="source")
+
+    # the original work
+    original_url = models.URLField("original URL", max_length=500, blank=True)
+    original_title = models.CharField(max_length=300, blank=True)
+    original_author = models.CharField(max_length=200, blank=True)
+    original_published_on = models.DateField("original published on", null=True, blank=True)
+    original_language = models.CharField(max_length=20, blank=True)
+
+    # the copy we store
+    publisher_name = models.CharField(max_length=300, blank=True)
+    publisher_url = models.URLField("publisher URL", max_length=500, blank=True)
+    copy_url = models.URLField("copy URL", max_length=500, blank=True)
+    copy_published_on = models.DateField("copy published on", null=True, blank=True)
+    copy_language = models.CharField(max_length=20, blank=True)
+
+    # translation
+    is_translation = models.BooleanField(default=False)
+    translated_from = models.CharField(
+        max_length=200, blank=True, help_text="The language or text it was translated from, e.g. 'a Chinese translation of the English original'."
+    )
+    translation_notes = models.TextField(blank=True)
+
+    # retrieval, archive, rights
+    retrieved_on = models.DateField(null=True, blank=True)
+    archived_url = models.URLField("archived URL", max_length=500, blank=True)
+    rights_note = models.TextField(blank=True)
+    editorial_notes = models.TextField(blank=True)
+
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "source details"
+        verbose_name_plural = "source details"
+
+    def __str__(self) -> str:
+        return f"Source of {self.article}"
+
+
+class BlockQuerySet(models.QuerySet):
+    def current(self) -> BlockQuerySet:
+        """Blocks of the article's present text, in reading order."""
+        return self.filter(removed_at__isnull=True).order_by("position")
+
+
+class Block(models.Model):
+    class Kind(models.TextChoices):
+        PARAGRAPH = "paragraph", "Paragraph"
+        HEADING = "heading", "Heading"
+        IMAGE = "image", "Image placeholder"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="blocks")
+    key = models.CharField(
+        max_length=32, help_text="Stable address of this block (p-<key> on the page); never changes."
+    )
+    position = models.PositiveIntegerField(null=True, blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PARAGRAPH)
+    text = models.TextField(blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = BlockQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["article", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "position"],
+                condition=Q(removed_at__isnull=True),
+                name="block_one_position_per_article",
+            ),
+            models.UniqueConstraint(fields=["article", "key"], name="block_unique_key_per_article"),
+            models.CheckConstraint(
+                condition=Q(removed_at__isnull=False) | Q(position__isnull=False),
+                name="block_current_has_position",
+            ),
+            models.CheckConstraint(
+                condition=Q(key__regex=r"^[a-z0-9][a-z0-9-]*$"),
+                name="block_key_is_url_safe",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.key}: {self.text[:60]}"
+
+    def get_absolute_url(self) -> str:
+        return f"{self.article.get_absolute_url()}#p-{self.key}"
+
+    @property
+    def is_paragraph(self) -> bool:
+        return self.kind == self.Kind.PARAGRAPH
+
+    def mark_removed(self) -> None:
+        self.removed_at = timezone.now()
+        self.position = None
+
