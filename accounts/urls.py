@@ -1,8 +1,11 @@
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
+from .ratelimits import rate_limited
 
 urlpatterns = [
-    path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/signup/", rate_limited("signup")(views.signup), name="signup"),
+    path("accounts/login/", rate_limited("login")(auth_views.LoginView.as_view()), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
 ]

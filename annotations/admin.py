@@ -5,9 +5,11 @@ from django.db.models import Prefetch
 
 from articles.models import Article, Block
 
-from . import services
+from django.urls import path
+
+from . import admin_moderation, moderation, services
 from .anchoring import AnchorError, resolve_quote
-from .models import Annotation, Evidence, Tag, TaggedAnnotation
+from .models import Annotation, Evidence, Flag, ModerationLog, Tag, TaggedAnnotation
 from .tagging import parse_tags
 
 
@@ -92,6 +94,63 @@ class EvidenceInline(admin.TabularInline):
     fields = ["url", "title", "excerpt", "archived_url", "position"]
 
 
+class ModerationLogInline(admin.TabularInline):
+    """The annotation's full moderation history (append-only, read-only)."""
+
+    model = ModerationLog
+    fk_name = "annotation"
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "actor", "action", "from_status", "to_status", "reason"]
+    readonly_fields = fields
+    ordering = ["created_at", "pk"]
+    verbose_name_plural = "moderation history"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+class FlagInline(admin.TabularInline):
+    """Reader flags, open and resolved."""
+
+    model = Flag
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "reporter", "reason", "text", "resolution", "resolved_by", "resolved_at", "resolution_note"]
+    readonly_fields = fields
+    verbose_name_plural = "reader flags"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("reporter", "resolved_by")
+
+
+class FlaggedFilter(admin.SimpleListFilter):
+    title = "reader flags"
+    parameter_name = "flagged"
+
+    def lookups(self, request, model_admin):
+        return [("open", "With open flags"), ("none", "No open flags")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(open_flag_count__gt=0)
+        if self.value() == "none":
+            return queryset.filter(open_flag_count=0)
+        return queryset
+
+
 class TagFilter(admin.SimpleListFilter):
     """Tags that are in use, by name (a query on the through table, not per row)."""
 
@@ -110,9 +169,11 @@ class TagFilter(admin.SimpleListFilter):
 @admin.register(Annotation)
 class AnnotationAdmin(admin.ModelAdmin):
     form = AnnotationAdminForm
-    inlines = [EvidenceInline]
-    list_display = ["__str__", "kind", "verdict", "status", "visibility", "article_title", "author", "tag_names", "created_at"]
-    list_filter = ["status", "kind", "verdict", "visibility", TagFilter, ("article", admin.RelatedOnlyFieldListFilter), ("author", admin.RelatedOnlyFieldListFilter)]
+    inlines = [EvidenceInline, FlagInline, ModerationLogInline]
+    actions = [admin_moderation.bulk_approve, admin_moderation.bulk_reject, admin_moderation.bulk_hide]
+    change_form_template = "admin/annotations/annotation/change_form.html"
+    list_display = ["__str__", "kind", "verdict", "status", "visibility", "open_flag_count", "article_title", "author", "tag_names", "created_at"]
+    list_filter = ["status", "kind", "verdict", "visibility", FlaggedFilter, TagFilter, ("article", admin.RelatedOnlyFieldListFilter), ("author", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["body", "quote", "claim", "author__username", "tags__name"]
     list_select_related = ["article", "block", "author"]
     readonly_fields = ["status", "moderated_by", "moderated_at", "moderation_reason", "quote_start", "quote_end", "created_at", "updated_at"]
@@ -160,6 +221,27 @@ class AnnotationAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         services.save_from_admin(annotation=obj, actor=request.user, is_new=not change)
+
+    def has_moderate_permission(self, request) -> bool:
+        return moderation.can_moderate(request.user)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        # Annotations are removed by their authors; moderators hide or reject.
+        if not request.user.is_superuser:
+            actions.pop("delete_selected", None)
+        return actions
+
+    def get_urls(self):
+        return [
+            path("queue/", self.admin_site.admin_view(lambda r: admin_moderation.queue_view(self, r)), name="annotations_annotation_queue"),
+            path("decide/", self.admin_site.admin_view(lambda r: admin_moderation.decide_view(self, r)), name="annotations_annotation_decide"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "can_moderate": moderation.can_moderate(request.user)}
+        return super().change_view(request, object_id, form_url, extra_context=extra_context)
 
 
 @admin.register(Tag)

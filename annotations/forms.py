@@ -1,7 +1,7 @@
 from django import forms
 from django.forms import formset_factory
 
-from .models import BODY_MAX_LENGTH, CLAIM_MAX_LENGTH, QUOTE_MAX_LENGTH, Annotation
+from .models import BODY_MAX_LENGTH, CLAIM_MAX_LENGTH, QUOTE_MAX_LENGTH, Annotation, Flag
 from .services import MAX_EVIDENCE, EvidenceInput, QuoteInput
 from .tagging import MAX_TAGS
 from .verdicts import Verdict
@@ -103,3 +103,26 @@ def evidence_formset(data=None, initial=None, blank_rows: int = 2) -> EvidenceFo
         max_num=MAX_EVIDENCE, validate_max=True, absolute_max=MAX_EVIDENCE,
     )
     return formset_class(data=data, initial=initial, prefix="evidence")
+
+
+class FlagForm(forms.Form):
+    reason = forms.ChoiceField(choices=Flag.Reason.choices, widget=forms.RadioSelect, label="What is wrong?")
+    text = forms.CharField(
+        required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3}), label="Details",
+        help_text="Required when the reason is “other”. Moderators read this; the author does not.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("reason") == Flag.Reason.OTHER and not (data.get("text") or "").strip():
+            self.add_error("text", "Say what is wrong when the reason is “other”.")
+        return data
+
+
+class ModerationDecisionForm(forms.Form):
+    """The reason a moderator gives for a bulk action (shown to the authors)."""
+
+    reason = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Shown to each author and sent in the e-mail. Required to reject or hide.",
+    )

@@ -42,3 +42,17 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     MODERATORS: _MODERATE,
     EDITORS: _EDIT,
 }
+
+
+def ensure_roles(group_model, permission_model) -> None:
+    """Create the groups and give each exactly its permissions (idempotent).
+
+    Takes the models so the data migration can pass its historical ones.
+    """
+    for name, codenames in ROLE_PERMISSIONS.items():
+        group, _ = group_model.objects.get_or_create(name=name)
+        perms = []
+        for dotted in codenames:
+            app_label, codename = dotted.split(".")
+            perms.append(permission_model.objects.get(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(perms)

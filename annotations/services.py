@@ -15,7 +15,8 @@ from django.db import transaction
 
 from articles.models import Article, Block
 
-from . import policy
+from . import moderation, policy
+from .caching import bump_article
 from .anchoring import AnchorError, resolve_quote
 from .models import Annotation, Evidence, Tag
 from .rendering import render_body
@@ -200,7 +201,10 @@ def create_annotation(
     errors.run(_full_clean, annotation)
     errors.raise_any()
     annotation.status = policy.initial_status(annotation)
-    return _save(annotation, tags=tag_names, evidence=rows)
+    _save(annotation, tags=tag_names, evidence=rows)
+    moderation.record_creation(annotation)
+    bump_article(annotation.article_id)
+    return annotation
 
 
 def can_edit(user, annotation: Annotation) -> bool:
@@ -228,6 +232,7 @@ def update_annotation(
     annotation = Annotation.objects.select_for_update().select_related("block").get(pk=annotation.pk)
     if not can_edit(actor, annotation):
         raise PermissionDenied("Only the author can edit this annotation.")
+    was_private = annotation.is_private
     annotation.body = body
     if visibility is not None:
         annotation.visibility = visibility
@@ -241,8 +246,15 @@ def update_annotation(
     rows = errors.run(_check_evidence, annotation.kind, evidence) if evidence is not None else None
     errors.run(_full_clean, annotation)
     errors.raise_any()
-    annotation.status = policy.status_after_edit(annotation)
-    return _save(annotation, tags=tag_names, evidence=rows)
+    new_status = policy.status_after_edit(annotation, was_private=was_private)
+    _save(annotation, tags=tag_names, evidence=rows)
+    if new_status != annotation.status:
+        annotation = moderation.transition(
+            annotation=annotation, to_status=new_status, actor=actor, action=moderation.Action.RESUBMIT,
+            reason="Edited by the author.",
+        )
+    bump_article(annotation.article_id)
+    return annotation
 
 
 @transaction.atomic
@@ -250,6 +262,7 @@ def delete_annotation(*, actor, annotation: Annotation) -> None:
     annotation = Annotation.objects.select_for_update().get(pk=annotation.pk)
     if not can_edit(actor, annotation):
         raise PermissionDenied("Only the author can delete this annotation.")
+    bump_article(annotation.article_id)
     annotation.delete()
 
 
@@ -273,4 +286,7 @@ def save_from_admin(*, annotation: Annotation, actor, is_new: bool) -> Annotatio
     if is_new:
         annotation.status = policy.initial_status(annotation)
     annotation.save()
+    if is_new:
+        moderation.record_creation(annotation)
+    bump_article(annotation.article_id)
     return annotation

@@ -9,6 +9,7 @@ urlpatterns = [
     path("annotations/<int:pk>/", reading.annotation_detail, name="annotation-detail"),
     path("annotations/<int:pk>/edit/", annotate.annotation_edit, name="annotation-edit"),
     path("annotations/<int:pk>/delete/", annotate.annotation_delete, name="annotation-delete"),
+    path("annotations/<int:pk>/flag/", annotate.annotation_flag, name="annotation-flag"),
     path("accounts/annotations/", annotate.my_annotations, name="annotation-mine"),
     path("tags/<slug:slug>/", reading.tag_detail, name="tag-detail"),
 ]

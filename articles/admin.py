@@ -46,6 +46,11 @@ class BlockInline(admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).filter(removed_at__isnull=True)
 
+    def has_delete_permission(self, request, obj=None):
+        # "Delete" only marks a block removed (the row stays for its
+        # annotations), so whoever may change the article may use it.
+        return request.user.has_perm("articles.change_article")
+
 
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
@@ -84,10 +89,10 @@ class ArticleAdmin(admin.ModelAdmin):
                     remove=bool(data.get("DELETE")),
                 )
             )
-        plan = revise_blocks(article=form.instance, edits=edits)
+        plan, created = revise_blocks(article=form.instance, edits=edits)
         # what the admin's change message reads from a saved formset
-        formset.new_objects = [p.block for p in plan if p.block is None]
-        formset.changed_objects = []
+        formset.new_objects = created
+        formset.changed_objects = [(p.block, ["text"]) for p in plan if p.block is not None and p.text_changed]
         formset.deleted_objects = [e.block for e in edits if e.remove and e.block is not None]
 
 

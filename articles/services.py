@@ -16,7 +16,7 @@ from .parsing import ParsedArticle, ParsedBlock
 # Paragraphs whose text is at least this similar to the old text at the same
 # place are treated as edits of that paragraph (they keep its key); below it,
 # the old paragraph is removed and the new one gets a key of its own.
-EDIT_SIMILARITY = 0.3
+EDIT_SIMILARITY = 0.5
 # Temporary offset for positions while blocks move, so the one-position-per-
 # article constraint holds row by row on every database.
 POSITION_SHIFT = 1_000_000
@@ -114,43 +114,75 @@ def plan_blocks(
 ) -> tuple[list[BlockPlan], list[Block]]:
     """Match new blocks to existing ones; returns the plan and the blocks to remove.
 
-    Unchanged blocks keep their rows and keys; blocks edited in place keep
-    their keys; new text gets new keys; old text no longer present is removed
-    (marked, never deleted). A block whose exact text was removed earlier and
-    comes back gets its old row and key again.
+    1. The longest common run of unchanged blocks keeps its rows and keys
+       (difflib alignment).
+    2. Blocks whose exact text moved elsewhere keep their rows and keys.
+    3. Within each changed stretch, old and new blocks are paired by best
+       similarity (at least ``EDIT_SIMILARITY``): edits in place keep keys.
+    4. What is left: new text gets a new key (or the row of a block with that
+       exact text removed earlier); old text no longer present is removed
+       (marked, never deleted).
     """
     taken = {b.key for b in existing} | {b.key for b in removed}
     old_seq = [(b.kind, b.text) for b in existing]
     new_seq = [(b.kind, b.text) for b in parsed_blocks]
-    plan: list[BlockPlan | None] = [None] * len(parsed_blocks)
-    to_remove: list[Block] = []
+    pairs: dict[int, Block] = {}  # new index -> existing block
+    groups: list[tuple[list[Block], list[int]]] = []
     matcher = difflib.SequenceMatcher(None, old_seq, new_seq, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
-            for old, j in zip(existing[i1:i2], range(j1, j2)):
-                plan[j] = BlockPlan(old.kind, old.text, j + 1, key=old.key, block=old)
-            continue
-        olds = list(existing[i1:i2])
-        for j in range(j1, j2):
-            new = parsed_blocks[j]
-            match = None
-            if olds and olds[0].kind == new.kind:
-                ratio = difflib.SequenceMatcher(None, olds[0].text, new.text, autojunk=False).ratio()
-                if ratio >= EDIT_SIMILARITY:
-                    match = olds.pop(0)
-            plan[j] = BlockPlan(new.kind, new.text, j + 1, key=match.key if match else "", block=match)
-        to_remove.extend(olds)
+            pairs.update(zip(range(j1, j2), existing[i1:i2]))
+        else:
+            groups.append((list(existing[i1:i2]), list(range(j1, j2))))
 
-    revivable = {(b.kind, b.text): b for b in removed}
-    for item in plan:
-        assert item is not None
-        if item.block is None:
-            old = revivable.pop((item.kind, item.text), None)
-            if old is not None:
-                item.block, item.key = old, old.key
-            else:
-                item.key = block_key(item.kind, item.text, taken)
-    return [p for p in plan if p is not None], to_remove
+    # 2. exact text that moved
+    used: set[int] = set()
+    by_text: dict[tuple[str, str], list[Block]] = {}
+    for olds, _ in groups:
+        for old in olds:
+            by_text.setdefault((old.kind, old.text), []).append(old)
+    for _, news in groups:
+        for j in news:
+            candidates = by_text.get(new_seq[j])
+            if candidates:
+                old = candidates.pop(0)
+                pairs[j] = old
+                used.add(old.pk)
+
+    # 3. edits in place, best similarity first within each changed stretch
+    for olds, news in groups:
+        olds_left = [o for o in olds if o.pk not in used]
+        news_left = [j for j in news if j not in pairs]
+        scored = sorted(
+            (
+                (difflib.SequenceMatcher(None, old.text, parsed_blocks[j].text, autojunk=False).ratio(), n, m)
+                for n, old in enumerate(olds_left)
+                for m, j in enumerate(news_left)
+                if old.kind == parsed_blocks[j].kind
+            ),
+            reverse=True,
+        )
+        for ratio, n, m in scored:
+            if ratio < EDIT_SIMILARITY:
+                break
+            old, j = olds_left[n], news_left[m]
+            if old.pk in used or j in pairs:
+                continue
+            pairs[j] = old
+            used.add(old.pk)
+
+    to_remove = [o for olds, _ in groups for o in olds if o.pk not in used]
+    revivable: dict[tuple[str, str], Block] = {}
+    for block in removed:
+        revivable.setdefault((block.kind, block.text), block)
+    plan: list[BlockPlan] = []
+    for j, new in enumerate(parsed_blocks):
+        old = pairs.get(j)
+        if old is None:
+            old = revivable.pop((new.kind, new.text), None)
+        key = old.key if old is not None else block_key(new.kind, new.text, taken)
+        plan.append(BlockPlan(new.kind, new.text, j + 1, key=key, block=old))
+    return plan, to_remove
 
 
 def import_article(
@@ -257,7 +289,8 @@ def _fill_source(source: Source, parsed: ParsedArticle, result: ImportResult) ->
                 result.source_filled.append(name)
 
 
-def _write_blocks(article: Article, plan: list[BlockPlan], to_remove: list[Block]) -> None:
+def _write_blocks(article: Article, plan: list[BlockPlan], to_remove: list[Block]) -> list[Block]:
+    """Write a plan; returns the blocks it created."""
     now = timezone.now()
     for block in to_remove:
         block.mark_removed()
@@ -279,7 +312,7 @@ def _write_blocks(article: Article, plan: list[BlockPlan], to_remove: list[Block
     if movers:
         Block.objects.bulk_update([p.block for p in movers], ["position", "kind", "text", "updated_at"])
 
-    Block.objects.bulk_create(
+    return Block.objects.bulk_create(
         [Block(article=article, key=p.key, position=p.position, kind=p.kind, text=p.text) for p in plan if p.is_new]
     )
 
@@ -296,15 +329,29 @@ class BlockEdit:
 
 
 @transaction.atomic
-def revise_blocks(*, article: Article, edits: list[BlockEdit]) -> list[BlockPlan]:
+def revise_blocks(*, article: Article, edits: list[BlockEdit]) -> tuple[list[BlockPlan], list[Block]]:
     """Apply an editor's edit of the blocks: new order, text, additions and removals.
 
-    Rows are never deleted (removal marks them); positions are renumbered
-    1..n in the order the editor gave (ties keep the previous order); new
-    blocks get fresh stable keys.
+    The edits' ``block`` objects only identify rows: the rows are read again
+    here (a bound admin form has already written the new values onto its
+    instance). Rows are never deleted (removal marks them); positions are
+    renumbered 1..n in the order the editor gave (ties keep the previous
+    order); current blocks the edit does not mention keep their place; new
+    blocks get fresh stable keys. Returns the plan and the created blocks.
     """
     article = Article.objects.select_for_update().get(pk=article.pk)
-    taken = set(article.blocks.values_list("key", flat=True))
+    rows = {b.pk: b for b in article.blocks.all()}
+    taken = {b.key for b in rows.values()}
+    mentioned = {e.block.pk for e in edits if e.block is not None}
+    edits = [
+        BlockEdit(kind=e.kind, text=e.text, order=e.order, block=rows[e.block.pk] if e.block else None, remove=e.remove)
+        for e in edits
+        if e.block is None or e.block.pk in rows
+    ] + [
+        BlockEdit(kind=b.kind, text=b.text, order=b.position, block=b)
+        for b in rows.values()
+        if b.pk not in mentioned and b.removed_at is None
+    ]
     kept = sorted(
         (e for e in edits if not e.remove),
         key=lambda e: (e.order, e.block.position if e.block and e.block.position else 0),
@@ -314,6 +361,6 @@ def revise_blocks(*, article: Article, edits: list[BlockEdit]) -> list[BlockPlan
         key = edit.block.key if edit.block else block_key(edit.kind, edit.text, taken)
         plan.append(BlockPlan(edit.kind, edit.text, position, key=key, block=edit.block))
     to_remove = [e.block for e in edits if e.remove and e.block is not None and e.block.removed_at is None]
-    _write_blocks(article, plan, to_remove)
+    created = _write_blocks(article, plan, to_remove)
     Article.objects.filter(pk=article.pk).update(updated_at=timezone.now())
-    return plan
+    return plan, created

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.syndication",
     "taggit",
+    "django_ratelimit",
     "accounts",
     "articles",
     "annotations",
@@ -138,6 +139,34 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SITE_NAME = env.str("SITE_NAME", default="Annotated")
 SITE_ORGANIZATION = env.str("SITE_ORGANIZATION", default="Annotated fact-check desk")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+# Moderation policy (annotations/policy.py): publish every note at once and
+# moderate afterwards, instead of holding notes by untrusted annotators.
+ANNOTATIONS_NOTES_POST_MODERATION = env.bool("ANNOTATIONS_NOTES_POST_MODERATION", default=False)
+
+# Reader flags: this many open flags hide an approved annotation until a
+# moderator decides.
+ANNOTATIONS_FLAG_HIDE_THRESHOLD = env.int("ANNOTATIONS_FLAG_HIDE_THRESHOLD", default=3)
+
+# Rate limits on writes (accounts/ratelimits.py), "count/period" with period
+# s, m, h or d (optionally with a multiplier, e.g. 10/15m). Per user by trust
+# ("new": accounts younger than RATE_LIMIT_NEW_ACCOUNT_AGE seconds), and per IP.
+RATE_LIMIT_NEW_ACCOUNT_AGE = env.int("RATE_LIMIT_NEW_ACCOUNT_AGE", default=24 * 3600)
+RATE_LIMITS = {
+    "annotate": {"new": "10/h", "member": "60/h", "trusted": "300/h", "ip": env.str("RATE_LIMIT_ANNOTATE_IP", default="300/h")},
+    "edit": {"new": "30/h", "member": "120/h", "trusted": "600/h", "ip": "600/h"},
+    "flag": {"new": "5/h", "member": "30/h", "trusted": "60/h", "ip": "100/h"},
+    "signup": {"anonymous": "5/h", "ip": "5/h"},
+    "login": {"anonymous": "10/15m", "ip": "30/15m", "username": "10/15m"},
+}
+RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
+if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    # Counting in process memory is right for one development process; use
+    # Redis (CACHE_URL) whenever more than one process serves the site.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+# Behind a proxy, the client address is the first of X-Forwarded-For.
+if env.bool("BEHIND_PROXY", default=False):
+    RATELIMIT_IP_META_KEY = "accounts.ratelimits.client_ip"
 
 # Importer: files larger than this are refused.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=2 * 1024 * 1024)

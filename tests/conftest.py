@@ -66,3 +66,13 @@ def make_article(db):
 @pytest.fixture
 def article(make_article):
     return make_article()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache (rate-limit counters, page versions)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -10,14 +10,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from accounts.ratelimits import rate_limited
 from articles.models import Article
 
-from .. import services
-from ..forms import AnnotationForm, evidence_formset
+from .. import moderation, services
+from ..forms import AnnotationForm, FlagForm, evidence_formset
 from ..models import Annotation
 from ..selectors import tag_suggestions
 
@@ -59,6 +60,7 @@ def _form_context(**context):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@rate_limited("annotate")
 def annotation_create(request, slug: str, key: str):
     article, block = _article_and_block(request, slug, key)
     evidence_errors: list[str] = []
@@ -126,6 +128,7 @@ def _saved_message(annotation: Annotation) -> str:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@rate_limited("edit")
 def annotation_edit(request, pk: int):
     annotation = _own_annotation(request, pk)
     evidence_errors: list[str] = []
@@ -188,6 +191,7 @@ def annotation_edit(request, pk: int):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@rate_limited("edit")
 def annotation_delete(request, pk: int):
     """GET asks for confirmation; only POST deletes."""
     annotation = _own_annotation(request, pk)
@@ -212,3 +216,30 @@ def my_annotations(request):
         .order_by("-created_at")[:500]
     )
     return render(request, "annotations/my_annotations.html", {"annotations": annotations})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@rate_limited("flag")
+def annotation_flag(request, pk: int):
+    """A reader flags a published annotation (once), with a reason."""
+    annotation = (
+        Annotation.objects.public().filter(pk=pk, article__status="published").select_related("article", "block", "author").first()
+    )
+    if annotation is None:
+        raise Http404("No such annotation.")
+    form = FlagForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            moderation.flag_annotation(
+                annotation=annotation, reporter=request.user, reason=form.cleaned_data["reason"], text=form.cleaned_data["text"]
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc, [])
+        else:
+            messages.success(request, "Thank you: the moderators will look at your flag.")
+            return redirect(annotation.get_in_place_url())
+    return render(
+        request, "annotations/annotation_flag.html", {"annotation": annotation, "form": form},
+        status=400 if form.errors else 200,
+    )

@@ -11,8 +11,9 @@ import os
 # Django's async-safety check would raise SynchronousOnlyOperation on every ORM
 # call made by the tests themselves. The tests call the ORM synchronously and
 # never from a coroutine, so the check is switched off (Django's documented
-# escape hatch). Set before anything else runs; this conftest is loaded only
-# when tests/browser is collected.
+# escape hatch). Set before anything else runs. Once tests/browser is collected
+# it holds for the whole pytest process, which is harmless: no test runs Django
+# code from a coroutine.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 import io  # noqa: E402

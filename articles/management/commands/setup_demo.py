@@ -1,9 +1,10 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from annotations.roles import ensure_roles
 from articles.demo import DEMO_ACCOUNTS, SAMPLE_DEK, SAMPLE_PATH, SAMPLE_SLUG, SAMPLE_SOURCE
 from articles.models import Source
 from articles.parsing import parse_document, read_document
@@ -42,6 +43,9 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Sample article: {settings.SITE_URL.rstrip('/')}{article.get_absolute_url()}"))
 
     def _accounts(self):
+        # The roles come from a data migration; make sure they exist even in a
+        # database that was flushed since (as test servers do).
+        ensure_roles(Group, Permission)
         User = get_user_model()
         created = []
         for username, (password, role) in DEMO_ACCOUNTS.items():

@@ -1,0 +1,144 @@
+"""The moderation back office in the admin: the queue page and bulk actions.
+
+Holds no rules: every decision calls ``annotations.moderation``.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch, Q
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from . import moderation
+from .forms import ModerationDecisionForm
+from .models import Annotation, Flag, TaggedAnnotation
+from .selectors import highlight_segments
+
+QUEUE_PAGE_SIZE = 50
+
+
+def queue_queryset():
+    """Pending public annotations and annotations with open flags, oldest first."""
+    return (
+        Annotation.objects.filter(
+            Q(status=Annotation.Status.PENDING, visibility=Annotation.Visibility.PUBLIC) | Q(open_flag_count__gt=0)
+        )
+        .select_related("article", "block", "author")
+        .prefetch_related(
+            Prefetch("tagged_items", queryset=TaggedAnnotation.objects.select_related("tag")),
+            "evidence",
+            Prefetch("flags", queryset=Flag.objects.filter(resolution=Flag.Resolution.OPEN).select_related("reporter"), to_attr="open_flags"),
+        )
+        .order_by("created_at", "pk")
+    )
+
+
+def queue_view(model_admin, request):
+    """GET: the queue page. Paged by 'after' (keyset), so no COUNT of the whole table."""
+    if not moderation.can_moderate(request.user):
+        raise PermissionDenied
+    queryset = queue_queryset()
+    after = request.GET.get("after", "")
+    if after.isdigit():
+        first = Annotation.objects.filter(pk=int(after)).values("created_at").first()
+        if first:
+            queryset = queryset.filter(Q(created_at__gt=first["created_at"]) | Q(created_at=first["created_at"], pk__gt=int(after)))
+    rows = list(queryset[: QUEUE_PAGE_SIZE + 1])
+    has_more = len(rows) > QUEUE_PAGE_SIZE
+    rows = rows[:QUEUE_PAGE_SIZE]
+    for annotation in rows:
+        annotation.segments = highlight_segments(annotation.block.text, [annotation])
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": "Moderation queue",
+        "opts": model_admin.model._meta,
+        "annotations": rows,
+        "next_after": rows[-1].pk if has_more and rows else None,
+        "decide_url": reverse("admin:annotations_annotation_decide"),
+    }
+    return TemplateResponse(request, "admin/annotations/annotation/queue.html", context)
+
+
+def decide_view(model_admin, request):
+    """POST from the queue or an annotation's page: one decision on one annotation."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if not moderation.can_moderate(request.user):
+        raise PermissionDenied
+    back = request.POST.get("next") or reverse("admin:annotations_annotation_queue")
+    if not back.startswith("/"):
+        back = reverse("admin:annotations_annotation_queue")
+    pk = request.POST.get("annotation", "")
+    annotation = Annotation.objects.filter(pk=int(pk)).first() if pk.isdigit() else None
+    if annotation is None:
+        model_admin.message_user(request, "That annotation no longer exists.", messages.ERROR)
+        return HttpResponseRedirect(back)
+    decision = request.POST.get("decision", "")
+    reason = request.POST.get("reason", "")
+    try:
+        if decision in ("keep", "hide_flagged"):
+            moderation.resolve_flags(
+                annotation=annotation, actor=request.user, decision="keep" if decision == "keep" else "hide", note=reason
+            )
+        else:
+            moderation.decide(
+                decision=decision, annotation=annotation, actor=request.user, reason=reason,
+                expected_status=request.POST.get("expected_status") or None,
+            )
+    except ValidationError as exc:
+        model_admin.message_user(request, f"#{annotation.pk}: {' '.join(exc.messages)}", messages.ERROR)
+    else:
+        model_admin.message_user(request, f"#{annotation.pk}: {decision.replace('_', ' ')} recorded.", messages.SUCCESS)
+    return HttpResponseRedirect(back)
+
+
+def _bulk(decision: str, label: str):
+    def action(model_admin, request, queryset):
+        if not moderation.can_moderate(request.user):
+            raise PermissionDenied
+        form = ModerationDecisionForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            done, refused = 0, []
+            for annotation in queryset.only("pk", "status"):
+                try:
+                    moderation.decide(
+                        decision=decision, annotation=annotation, actor=request.user,
+                        reason=form.cleaned_data["reason"], expected_status=annotation.status,
+                    )
+                    done += 1
+                except ValidationError as exc:
+                    refused.append(f"#{annotation.pk}: {' '.join(exc.messages)}")
+            if done:
+                model_admin.message_user(request, f"{label}: {done} annotation{'s' if done != 1 else ''}.", messages.SUCCESS)
+            for message in refused[:20]:
+                model_admin.message_user(request, message, messages.WARNING)
+            return None
+        return TemplateResponse(
+            request,
+            "admin/annotations/annotation/bulk_decision.html",
+            {
+                **model_admin.admin_site.each_context(request),
+                "title": f"{label}: give a reason",
+                "opts": model_admin.model._meta,
+                "form": form,
+                "queryset": queryset.select_related("article")[:100],
+                "count": queryset.count(),
+                "action": request.POST.get("action"),
+                "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+                "select_across": request.POST.get("select_across", "0"),
+                "label": label,
+            },
+        )
+
+    action.__name__ = f"bulk_{decision}"
+    action.short_description = f"{label} selected annotations…"
+    action.allowed_permissions = ("moderate",)
+    return action
+
+
+bulk_approve = _bulk("approve", "Approve")
+bulk_reject = _bulk("reject", "Reject")
+bulk_hide = _bulk("hide", "Hide")
