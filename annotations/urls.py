@@ -11,5 +11,8 @@ urlpatterns = [
     path("annotations/<int:pk>/delete/", annotate.annotation_delete, name="annotation-delete"),
     path("annotations/<int:pk>/flag/", annotate.annotation_flag, name="annotation-flag"),
     path("accounts/annotations/", annotate.my_annotations, name="annotation-mine"),
+    path("tags/", reading.tag_index, name="tag-index"),
     path("tags/<slug:slug>/", reading.tag_detail, name="tag-detail"),
+    path("users/<str:username>/", reading.author_detail, name="author-detail"),
+    path("search/", reading.search_view, name="search"),
 ]

@@ -13,22 +13,6 @@ def article_list(request):
     return render(request, "articles/article_list.html", {"articles": articles})
 
 
-@require_safe
-def article_detail(request, slug):
-    """The annotated version: the article's blocks with the annotations the viewer may see."""
-    # The article page is where articles and their annotations meet.
-    from annotations.selectors import blocks_with_annotations
-
-    article = selectors.article_for_reading(slug=slug, user=request.user)
-    block_views = blocks_with_annotations(article=article, user=request.user)
-    total = sum(view.count for view in block_views)
-    return render(
-        request,
-        "articles/article_detail.html",
-        {"article": article, "block_views": block_views, "annotation_total": total},
-    )
-
-
 @never_cache
 @require_safe
 def healthz(request) -> HttpResponse:

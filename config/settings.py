@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django.contrib.syndication",
+    "django.contrib.postgres",
     "taggit",
     "django_ratelimit",
     "accounts",

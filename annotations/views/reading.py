@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from ..models import Annotation, Tag
+from ..search import MAX_QUERY_LENGTH, search
 from ..selectors import highlight_segments
+
+PUBLIC = Q(
+    tagged_annotations__content_object__status=Annotation.Status.APPROVED,
+    tagged_annotations__content_object__visibility=Annotation.Visibility.PUBLIC,
+    tagged_annotations__content_object__article__status="published",
+)
 
 
 @require_safe
@@ -50,3 +59,42 @@ def tag_detail(request, slug: str):
         .order_by("-created_at")[:200]
     )
     return render(request, "annotations/tag_detail.html", {"tag": tag, "annotations": annotations})
+
+
+@require_safe
+def tag_index(request):
+    """Tags with the number of published annotations carrying them (one query)."""
+    tags = (
+        Tag.objects.annotate(n=Count("tagged_annotations", filter=PUBLIC))
+        .filter(n__gt=0)
+        .order_by("-n", "name")
+    )
+    return render(request, "annotations/tag_index.html", {"tags": tags})
+
+
+@require_safe
+def author_detail(request, username: str):
+    """A user's published annotations."""
+    author = get_user_model().objects.filter(username=username, is_active=True).first()
+    if author is None:
+        raise Http404("No such user.")
+    annotations = list(
+        Annotation.objects.public()
+        .filter(author=author, article__status="published")
+        .select_related("author", "block", "article")
+        .prefetch_related("tags", "evidence")
+        .order_by("-created_at")[:200]
+    )
+    return render(request, "annotations/author_detail.html", {"author": author, "annotations": annotations})
+
+
+@require_safe
+def search_view(request):
+    query = request.GET.get("q", "")
+    if len(query) > MAX_QUERY_LENGTH:
+        return render(
+            request, "annotations/search.html",
+            {"query": query[:MAX_QUERY_LENGTH], "error": f"Search for at most {MAX_QUERY_LENGTH} characters."}, status=400,
+        )
+    results = search(query) if query.strip() else None
+    return render(request, "annotations/search.html", {"query": query, "results": results})
