@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-browser setup setup-dev lint check-deploy bench clean
+.PHONY: run test test-browser setup setup-dev lint check-deploy bench clean backup restore
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,17 @@ lint: setup-dev
 
 check-deploy: setup
 	DEBUG=false SECRET_KEY=check-deploy-$$RANDOM-not-a-real-key-0123456789abcdefghijklmnop ALLOWED_HOSTS=example.org $(PY) manage.py check --deploy --fail-level WARNING
+
+## Back up all data to FILE (default backups/backup-<date>.json.gz); restore into an empty, migrated database.
+FILE ?= backups/backup-$(shell date +%Y%m%d-%H%M%S).json.gz
+backup: $(VENV)/.installed
+	mkdir -p $(dir $(FILE))
+	$(PY) manage.py backup $(FILE)
+
+restore: $(VENV)/.installed
+	@test -n "$(FILE)" -a -f "$(FILE)" || (echo "make restore FILE=path/to/backup.json.gz" >&2; exit 2)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py restore $(FILE)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3

@@ -49,6 +49,9 @@ class TaggedAnnotation(TaggedItemBase):
     content_object = models.ForeignKey("Annotation", on_delete=models.CASCADE, related_name="tagged_items")
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="tagged_annotations")
 
+    # taggit's natural key (for backups with natural keys): one row per annotation and tag
+    natural_key_fields = ["content_object_id", "tag_id"]
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["content_object", "tag"], name="tagged_annotation_unique"),
@@ -89,7 +92,10 @@ class Annotation(models.Model):
         HIDDEN = "hidden", "Hidden"
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="annotations")
-    block = models.ForeignKey(Block, on_delete=models.PROTECT, related_name="annotations", verbose_name="paragraph")
+    # RESTRICT: a paragraph with annotations is never deleted on its own
+    # (blocks are only ever marked removed), but deleting the whole article
+    # takes its annotations with it.
+    block = models.ForeignKey(Block, on_delete=models.RESTRICT, related_name="annotations", verbose_name="paragraph")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="annotations"
     )
