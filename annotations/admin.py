@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Prefetch
 
 from articles.models import Article, Block
@@ -50,8 +51,20 @@ class AnnotationAdminForm(forms.ModelForm):
             self.add_error("block", "That paragraph belongs to another article.")
             return data
         if block is not None:
+            unchanged = (
+                self.instance.pk is not None
+                and self.instance.block_id == block.pk
+                and self.instance.quote == quote
+                and self.instance.quote_start is not None
+            )
             try:
-                anchor = resolve_quote(block.text, quote)
+                if unchanged:
+                    # keep the stored anchor (the quote may occur more than once)
+                    anchor = resolve_quote(block.text, quote, start=self.instance.quote_start, end=self.instance.quote_end)
+                else:
+                    anchor = resolve_quote(
+                        block.text, quote, prefix=self.instance.quote_prefix, suffix=self.instance.quote_suffix
+                    )
             except AnchorError as exc:
                 self.add_error("quote", str(exc))
             else:
@@ -88,6 +101,7 @@ class EvidenceInlineFormSet(forms.BaseInlineFormSet):
 
 class EvidenceInline(admin.TabularInline):
     model = Evidence
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     formset = EvidenceInlineFormSet
     extra = 1
     max_num = services.MAX_EVIDENCE

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from .views import annotate, reading
 
@@ -12,7 +12,8 @@ urlpatterns = [
     path("annotations/<int:pk>/flag/", annotate.annotation_flag, name="annotation-flag"),
     path("accounts/annotations/", annotate.my_annotations, name="annotation-mine"),
     path("tags/", reading.tag_index, name="tag-index"),
-    path("tags/<slug:slug>/", reading.tag_detail, name="tag-detail"),
+    # tag slugs may be Unicode (taggit keeps "翻译" as is)
+    re_path(r"^tags/(?P<slug>[-\w]+)/$", reading.tag_detail, name="tag-detail"),
     path("users/<str:username>/", reading.author_detail, name="author-detail"),
     path("search/", reading.search_view, name="search"),
 ]

@@ -96,7 +96,7 @@ def annotation_create(request, slug: str, key: str):
         request,
         template,
         _form_context(
-            article=article, block=block, form=form, formset=formset, evidence_errors=evidence_errors,
+            article=article, paragraph=block, form=form, formset=formset, evidence_errors=evidence_errors,
             action=reverse("annotations:annotation-create", kwargs={"slug": article.slug, "key": block.key}),
         ),
         status=400 if request.method == "POST" else 200,
@@ -138,13 +138,17 @@ def annotation_edit(request, pk: int):
         if form.is_valid() & formset.is_valid():
             data = form.cleaned_data
             try:
+                quote = form.quote_input()
+                if quote.exact != annotation.quote:
+                    # the author changed the quote: the offsets in the form are the old ones
+                    quote = services.QuoteInput(exact=quote.exact)
                 annotation = services.update_annotation(
                     actor=request.user,
                     annotation=annotation,
                     body=data["body"],
                     tags=data["tags"],
                     visibility=data["visibility"],
-                    quote=form.quote_input(),
+                    quote=quote,
                     claim=data["claim"],
                     verdict=data["verdict"],
                     evidence=formset.evidence_inputs() if annotation.is_fact_check else None,
@@ -182,7 +186,7 @@ def annotation_edit(request, pk: int):
         request,
         "annotations/annotation_form.html",
         _form_context(
-            article=annotation.article, block=annotation.block, annotation=annotation, form=form, formset=formset,
+            article=annotation.article, paragraph=annotation.block, annotation=annotation, form=form, formset=formset,
             evidence_errors=evidence_errors, action=reverse("annotations:annotation-edit", kwargs={"pk": annotation.pk}),
         ),
         status=400 if request.method == "POST" else 200,

@@ -42,7 +42,7 @@ def annotation_detail(request, pk: int):
     return render(
         request,
         "annotations/annotation_detail.html",
-        {"annotation": annotation, "article": annotation.article, "block": annotation.block, "segments": segments},
+        {"annotation": annotation, "article": annotation.article, "paragraph": annotation.block, "segments": segments},
     )
 
 

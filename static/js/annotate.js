@@ -100,6 +100,18 @@
     form.addEventListener("change", function (e) {
       if (e.target.name === "kind") toggleFactCheckFields(form);
     });
+    var quote = form.querySelector('textarea[name="quote"]');
+    if (quote) {
+      var original = quote.value;
+      quote.addEventListener("input", function () {
+        // offsets belong to the selected words: once the quote is retyped, the server searches for it
+        if (quote.value === original) return;
+        ["quote_start", "quote_end", "offsets_unit"].forEach(function (name) {
+          var field = form.querySelector('input[name="' + name + '"]');
+          if (field) field.value = "";
+        });
+      });
+    }
     toggleFactCheckFields(form);
   }
 

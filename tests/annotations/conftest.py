@@ -1,7 +1,9 @@
 """Factories for annotation tests: rows written straight through the ORM.
 
-``make_annotation`` bypasses the services (and so the moderation policy): the
-caller chooses the status and visibility. The quote is anchored in the block's
+``make_annotation`` bypasses the services (and so the moderation policy, the
+moderation log and the article-version cache bump): the caller chooses the
+status and visibility. Create rows before the first request of a test, or the
+article page may serve a fragment cached before them. The quote is anchored in the block's
 text with ``resolve_quote`` and the body rendered with ``render_body``, as the
 services would store them.
 """
@@ -9,7 +11,7 @@ services would store them.
 import pytest
 
 from annotations.anchoring import resolve_quote
-from annotations.models import Annotation, Evidence, Tag, TaggedAnnotation
+from annotations.models import Annotation, Evidence, ModerationLog, Tag, TaggedAnnotation
 from annotations.rendering import render_body
 from annotations.tagging import parse_tags
 from articles.models import Block
@@ -93,6 +95,7 @@ def counts(db):
             "evidence": Evidence.objects.count(),
             "tags": Tag.objects.count(),
             "tagged": TaggedAnnotation.objects.count(),
+            "moderation_log": ModerationLog.objects.count(),
         }
 
     return count

@@ -361,10 +361,11 @@ def test_making_a_private_note_public_goes_through_moderation(author, article):
 def test_author_deletes_with_evidence_and_tag_links(author, article, paragraph, counts):
     annotation = fact_check(author, article, tags="budget, economy")
     kept = create(author, article, tags="budget")
-    assert counts() == {"annotations": 2, "evidence": 1, "tags": 2, "tagged": 3}
+    assert counts() == {"annotations": 2, "evidence": 1, "tags": 2, "tagged": 3, "moderation_log": 2}
     services.delete_annotation(actor=author, annotation=annotation)
     assert not Annotation.objects.filter(pk=annotation.pk).exists()
-    assert counts() == {"annotations": 1, "evidence": 0, "tags": 2, "tagged": 1}  # tags themselves stay
+    # the tags themselves and the append-only moderation log stay
+    assert counts() == {"annotations": 1, "evidence": 0, "tags": 2, "tagged": 1, "moderation_log": 2}
     assert Annotation.objects.filter(pk=kept.pk).exists()
 
 
