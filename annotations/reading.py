@@ -64,6 +64,7 @@ class ArticleReading:
     shown: int
     total_public: int
     summary: FactCheckSummary
+    fact_checks: list[Annotation] = field(default_factory=list)  # every public fact-check (ClaimReview)
     tag_options: list[tuple[str, str, int]] = field(default_factory=list)  # slug, name, count
     author_options: list[tuple[str, int]] = field(default_factory=list)  # username, count
 
@@ -142,6 +143,7 @@ def read_article(*, article: Article, user, view: str = "", filters: dict[str, s
         shown=shown,
         total_public=len(public),
         summary=summary,
+        fact_checks=[a for a in public if a.kind == Annotation.Kind.FACT_CHECK],
         tag_options=sorted(((slug, names[slug], n) for slug, n in tag_counts.items()), key=lambda x: (-x[2], x[1])),
         author_options=sorted(author_counts.items(), key=lambda x: (-x[1], x[0])),
     )

@@ -1,11 +1,18 @@
 from django.urls import path, re_path
+from django.views.decorators.http import require_safe
 
-from .views import annotate, reading
+from . import feeds
+from .views import annotate, exports, reading, w3c
 
 app_name = "annotations"
 
 urlpatterns = [
+    path("articles/<slug:slug>/feed/", require_safe(feeds.ArticleAnnotationsFeed()), name="article-feed"),
+    path("articles/<slug:slug>/export.md", exports.article_markdown, name="article-markdown"),
+    path("fact-checks/feed/", require_safe(feeds.FactCheckFeed()), name="fact-check-feed"),
     path("articles/<slug:slug>/p/<slug:key>/annotate/", annotate.annotation_create, name="annotation-create"),
+    path("annotations/<int:pk>.jsonld", w3c.annotation_jsonld, name="annotation-jsonld"),
+    path("articles/<slug:slug>/annotations/", w3c.article_annotations_collection, name="article-annotations-collection"),
     path("annotations/<int:pk>/", reading.annotation_detail, name="annotation-detail"),
     path("annotations/<int:pk>/edit/", annotate.annotation_edit, name="annotation-edit"),
     path("annotations/<int:pk>/delete/", annotate.annotation_delete, name="annotation-delete"),

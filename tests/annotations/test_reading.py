@@ -221,3 +221,30 @@ def test_without_the_commit_the_cached_page_stays(client, reading_article, moder
     page(client, reading_article)
     moderation.approve(annotation=pending, actor=moderator)  # on_commit callbacks not run
     assert "SECRET pending" not in page(client, reading_article).content.decode()
+
+
+def _json_ld(html: str) -> list:
+    import json
+    import re
+
+    blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    found = []
+    for block in blocks:
+        data = json.loads(block)
+        found.extend(data if isinstance(data, list) else [data])
+    return found
+
+
+def test_claim_reviews_embedded_on_the_article_page_whatever_the_filter(client, reading_article):
+    for query in ("", "?kind=note", "?view=clean"):
+        reviews = [d for d in _json_ld(page(client, reading_article, query).content.decode()) if d.get("@type") == "ClaimReview"]
+        assert sorted(r["reviewRating"]["alternateName"] for r in reviews) == ["False", "Mistranslation"]
+
+
+def test_claim_review_on_the_permalink(client, reading_article):
+    check = Annotation.objects.get(body="False check")
+    reviews = _json_ld(client.get(f"/annotations/{check.pk}/").content.decode())
+    assert [r["@type"] for r in reviews] == ["ClaimReview"]
+    assert reviews[0]["url"].endswith(f"/annotations/{check.pk}/")
+    note = Annotation.objects.get(body="Public note one")
+    assert _json_ld(client.get(f"/annotations/{note.pk}/").content.decode()) == []

@@ -1,0 +1,385 @@
+"""The annotated article as Markdown for people (pure presenter, no database).
+
+Input is what ``annotations.selectors.blocks_with_annotations`` returns for an
+anonymous reader (approved, public annotations only, numbered in reading
+order); output is CommonMark with footnotes (``[^n]``, as GitHub, pandoc and
+most editors read them).
+
+Everything that came from people (article text, source details, quotes,
+claims, bodies, tags, evidence, user names) is made inert: control
+characters are dropped; ``<`` and ``>`` become ``&lt;``/``&gt;`` and an
+``&`` that would start an entity becomes ``&amp;`` (no raw HTML, no
+autolinks, no entities); ``\\ ` * _ [ ] ~`` are backslash-escaped (no links,
+images, footnote references, code or emphasis of their own); a line that
+would start a heading, list, quote, table or rule is escaped at its start.
+The only links are the ones this module writes, to http(s) addresses, with
+their destinations percent-encoded.
+
+Annotation bodies are exported as text: the sanitised ``body_html`` is
+converted back to paragraphs, list items and quotes, and its (already
+http/https/mailto-only) links are kept as Markdown links.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from html.parser import HTMLParser
+from urllib.parse import quote
+
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+
+from articles.models import Article, Block
+
+from .models import Annotation
+from .selectors import BlockView
+from .verdicts import SCALE, TRANSLATION_VERDICTS
+
+IMAGE_PLACEHOLDER = "*[image not reproduced]*"
+INDENT = "    "  # continuation lines of a footnote
+
+# C0/C1 controls except tab and newline, plus the Unicode separators that
+# some renderers treat as line breaks.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_ENTITY_START = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
+_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]~])")
+# Line starts that would open a block: heading, quote, list, table, rule,
+# setext underline, ordered list item ("1986. …" or "1) …").
+_LINE_START_PUNCT = re.compile(r"^([#>+\-=|:])")
+_LINE_START_ORDERED = re.compile(r"^(\d{1,9})([.)])")
+_SAFE_URL = re.compile(r"^(https?|mailto):", re.IGNORECASE)
+
+
+# --------------------------------------------------------------- escaping
+
+
+def clean_text(value) -> str:
+    """Text without control characters, with ``\\n`` line ends."""
+    if value is None:
+        return ""
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", text)
+
+
+def escape_inline(value) -> str:
+    """One line of inert Markdown: whitespace collapsed, markup characters escaped."""
+    text = " ".join(clean_text(value).split())
+    text = _INLINE_SPECIAL.sub(r"\\\1", text)
+    text = _ENTITY_START.sub("&amp;", text)
+    text = text.replace("<", "&lt;").replace(">", "&gt;")
+    return text
+
+
+def escape_line_start(line: str) -> str:
+    """Escape what would make an (already inline-escaped) line start a block."""
+    stripped = line.lstrip()
+    if _LINE_START_PUNCT.match(stripped):
+        return "\\" + stripped
+    return _LINE_START_ORDERED.sub(r"\1\\\2", stripped)
+
+
+def escape_paragraph(value) -> str:
+    """A paragraph of user text as one inert Markdown line."""
+    return escape_line_start(escape_inline(value))
+
+
+def link_destination(url: str) -> str | None:
+    """An http(s)/mailto URL made safe as a link destination, or ``None``."""
+    url = clean_text(url).strip()
+    if not url or not _SAFE_URL.match(url):
+        return None
+    # Percent-encode what could end the destination or the link: spaces,
+    # parentheses, angle brackets, quotes, backslashes (and non-ASCII stays as is).
+    return quote(url, safe="/:?#[]@!$&'*+,;=%~-._", encoding="utf-8")
+
+
+def md_link(text, url: str) -> str:
+    destination = link_destination(url)
+    label = escape_inline(text) or escape_inline(url)
+    if destination is None:
+        return label
+    return f"[{label}]({destination})"
+
+
+# --------------------------------------------------------------- body HTML → text
+
+
+class _BodyText(HTMLParser):
+    """Sanitised body HTML (p, br, em, strong, a, ul, ol, li, blockquote, code) → Markdown lines."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[tuple[str, bool]] = []  # finished blocks, already escaped; True for list items
+        self.current: list[str] = []  # inline pieces of the open block, already escaped
+        self.quote_depth = 0
+        self.lists: list[list] = []  # stack of [kind, counter]
+        self.link: str | None = None
+        self.link_text: list[str] = []
+
+    def _flush(self) -> None:
+        text = "".join(self.current).strip()
+        self.current = []
+        if not text:
+            return
+        lines = [" ".join(line.split()) for line in text.split("\n")]
+        lines = [escape_line_start(line) for line in lines if line]
+        if not lines:
+            return
+        quote_prefix = "> " * self.quote_depth
+        marker = indent = ""
+        if self.lists:
+            widths = [len(self._marker(kind, counter)) for kind, counter in self.lists]
+            indent = " " * sum(widths[:-1])  # nested lists sit under their parent item's text
+            marker = self._marker(*self.lists[-1])
+        first = quote_prefix + indent + marker + lines[0]
+        rest = [quote_prefix + indent + (" " * len(marker)) + line for line in lines[1:]]
+        self.blocks.append(("  \n".join([first, *rest]), bool(marker)))
+
+    @staticmethod
+    def _marker(kind: str, counter: int) -> str:
+        return f"{max(counter, 1)}. " if kind == "ol" else "- "
+
+    def handle_starttag(self, tag, attrs):
+        if tag in {"p", "blockquote", "ul", "ol", "li"}:
+            self._flush()
+        if tag == "blockquote":
+            self.quote_depth += 1
+        elif tag in {"ul", "ol"}:
+            self.lists.append([tag, 0])
+        elif tag == "li" and self.lists:
+            self.lists[-1][1] += 1
+        elif tag == "br":
+            self.current.append("\n")
+        elif tag == "a":
+            self.link = dict(attrs).get("href") or ""
+            self.link_text = []
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self.link is not None:
+            text = "".join(self.link_text)
+            self.current.append(md_link(text, self.link) if text.strip() else "")
+            self.link = None
+            return
+        if tag in {"p", "li", "blockquote", "ul", "ol"}:
+            self._flush()
+        if tag == "blockquote":
+            self.quote_depth = max(0, self.quote_depth - 1)
+        elif tag in {"ul", "ol"} and self.lists:
+            self.lists.pop()
+
+    def handle_data(self, data):
+        if self.link is not None:
+            self.link_text.append(data)
+            return
+        # Newlines in the HTML are only whitespace (<br> is the line break);
+        # keep one space at either edge so "a <em>b</em> c" stays "a b c".
+        core = escape_inline(data)
+        if not core:
+            self.current.append(" " if data else "")
+            return
+        lead = " " if data[:1].isspace() else ""
+        trail = " " if data[-1:].isspace() else ""
+        self.current.append(lead + core + trail)
+
+    def result(self) -> list[str]:
+        """Blocks to separate with blank lines (consecutive list items stay one tight list)."""
+        self._flush()
+        merged: list[str] = []
+        previous_item = False
+        for text, is_item in self.blocks:
+            if is_item and previous_item:
+                merged[-1] += "\n" + text
+            else:
+                merged.append(text)
+            previous_item = is_item
+        return merged
+
+
+def body_blocks(body_html: str) -> list[str]:
+    """The annotation body as inert Markdown blocks (paragraphs, list items, quotes)."""
+    parser = _BodyText()
+    parser.feed(body_html or "")
+    parser.close()
+    return parser.result()
+
+
+# --------------------------------------------------------------- the document
+
+
+def _date(value) -> str:
+    if value is None:
+        return ""
+    if hasattr(value, "hour") and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return date_format(value, "j F Y")
+
+
+def _absolute(base_url: str, path: str) -> str:
+    return f"{base_url.rstrip('/')}/{path.lstrip('/')}"
+
+
+def _paragraph_label(block: Block) -> str:
+    return f"¶{block.position}" if block.position is not None else "a removed paragraph"
+
+
+def _provenance(article: Article) -> list[str]:
+    source = getattr(article, "source", None)  # None when the article has no source row
+    if source is None:
+        return []
+    items: list[str] = []
+    if source.original_url or source.original_title:
+        text = ""
+        if source.original_author:
+            text += escape_inline(source.original_author) + ", "
+        if source.original_url:
+            text += md_link(source.original_title or source.original_url, source.original_url)
+        else:
+            text += f"“{escape_inline(source.original_title)}”"
+        if source.original_published_on:
+            text += f", published {_date(source.original_published_on)}"
+        if source.original_language:
+            text += f" ({escape_inline(source.original_language)})"
+        items.append(f"**Original:** {text}")
+    if source.publisher_name or source.copy_url:
+        text = ""
+        if source.publisher_name:
+            name = (
+                md_link(source.publisher_name, source.publisher_url)
+                if source.publisher_url
+                else escape_inline(source.publisher_name)
+            )
+            text += f"published by {name}"
+        if source.copy_published_on:
+            text += f" on {_date(source.copy_published_on)}"
+        if article.section:
+            text += f", in “{escape_inline(article.section)}”"
+        if source.copy_language:
+            text += f" ({escape_inline(source.copy_language)})"
+        if source.copy_url:
+            text += f"{' — ' if text else ''}{md_link(source.copy_url, source.copy_url)}"
+        items.append(f"**This copy:** {text.strip()}")
+    if source.is_translation:
+        text = "**This is a translation**"
+        if source.translated_from:
+            text += f", from {escape_inline(source.translated_from)}"
+        text += "."
+        if source.translation_notes:
+            text += " " + escape_inline(source.translation_notes)
+        items.append(f"**Translation:** {text}")
+    if source.retrieved_on or source.archived_url:
+        parts = []
+        if source.retrieved_on:
+            parts.append(_date(source.retrieved_on))
+        if source.archived_url:
+            parts.append(md_link("archived copy", source.archived_url))
+        items.append(f"**Retrieved:** {' · '.join(parts)}")
+    if source.rights_note:
+        items.append(f"**Rights:** {escape_inline(source.rights_note)}")
+    if source.editorial_notes:
+        items.append(f"**Editor’s note:** {escape_inline(source.editorial_notes)}")
+    if not items:
+        return []
+    return ["## Where this text comes from", "\n".join(f"- {item}" for item in items)]
+
+
+def _summary(annotations: list[Annotation], *, is_translation: bool) -> list[str]:
+    checks = [a for a in annotations if a.is_fact_check]
+    notes = len(annotations) - len(checks)
+    lines = []
+    if checks:
+        counts = Counter(a.verdict for a in checks)
+        lines.append(f"- **{len(checks)} fact-check{'s' if len(checks) != 1 else ''}**")
+        lines.extend(f"  - {info.label}: {counts[value]}" for value, info in SCALE.items() if counts[value])
+        translation = sum(1 for a in checks if a.verdict in TRANSLATION_VERDICTS)
+        if is_translation and translation:
+            lines.append(f"  - concerning the translation: {translation}")
+    else:
+        lines.append("- No fact-checks.")
+    lines.append(f"- **{notes} note{'s' if notes != 1 else ''}**")
+    return ["## Fact-check summary", "\n".join(lines)]
+
+
+def _heading_text(value) -> str:
+    # "#" escaped so that a trailing "#" is not read as closing the heading
+    return escape_inline(value).replace("#", "\\#")
+
+
+def _with_refs(text: str, annotations: Iterable[Annotation]) -> str:
+    refs = "".join(f"[^{a.number}]" for a in annotations)
+    if refs and text.endswith("!"):
+        text = text[:-1] + "\\!"  # "![^1]" would open an image
+    return text + refs
+
+
+def _block(view: BlockView) -> str:
+    block = view.block
+    if block.kind == Block.Kind.IMAGE:
+        caption = escape_inline(block.text)
+        placeholder = f"*[image not reproduced: {caption}]*" if caption else IMAGE_PLACEHOLDER
+        return _with_refs(placeholder, view.annotations)
+    if block.kind == Block.Kind.HEADING:
+        return "## " + _with_refs(_heading_text(block.text), view.annotations)
+    return _with_refs(escape_paragraph(block.text), view.annotations)
+
+
+def _footnote(annotation: Annotation, *, base_url: str) -> str:
+    verdict = annotation.verdict_info
+    head = f"**{annotation.get_kind_display()}**"
+    if annotation.is_fact_check and verdict is not None:
+        head += f" — verdict: **{verdict.label}**"
+    head += f" (on {_paragraph_label(annotation.block)})"
+
+    blocks: list[str] = []
+    if annotation.quote:
+        blocks.append(f"> “{escape_inline(annotation.quote)}”")
+    if annotation.is_fact_check and annotation.claim and annotation.claim != annotation.quote:
+        blocks.append(f"**Claim:** {escape_inline(annotation.claim)}")
+    blocks.extend(body_blocks(annotation.body_html))
+    if annotation.is_fact_check:
+        evidence = []
+        for item in annotation.evidence.all():
+            line = "- " + md_link(item.title or item.url, item.url)
+            if item.archived_url and link_destination(item.archived_url):
+                line += f" ({md_link('archived', item.archived_url)})"
+            if item.excerpt:
+                line += f": “{escape_inline(item.excerpt)}”"
+            evidence.append(line)
+        if evidence:
+            blocks.append("**Evidence:**\n" + "\n".join(evidence))
+    tags = [escape_inline(tag.name) for tag in annotation.tags.all()]
+    if tags:
+        blocks.append(f"**Tags:** {', '.join(tags)}")
+    who = escape_inline(annotation.author.get_username()) if annotation.author_id and annotation.author else "a former user"
+    when = _date(annotation.moderated_at or annotation.created_at)
+    permalink = _absolute(base_url, annotation.get_absolute_url())
+    blocks.append(f"— {who}, {when} · [Permalink]({link_destination(permalink) or permalink})")
+
+    body = "\n\n".join(blocks)
+    indented = "\n".join(INDENT + line if line else "" for line in body.split("\n"))
+    return f"[^{annotation.number}]: {head}\n\n{indented}"
+
+
+def article_markdown(*, article: Article, block_views: list[BlockView], base_url: str) -> str:
+    """The annotated article as one Markdown document (``block_views`` from the selector)."""
+    annotations = [a for view in block_views for a in view.annotations]
+    source = getattr(article, "source", None)
+    article_url = _absolute(base_url, article.get_absolute_url())
+
+    parts: list[str] = ["# " + _heading_text(article.title)]
+    if article.dek:
+        parts.append(f"*{escape_inline(article.dek)}*")
+    meta = []
+    if article.published_on:
+        meta.append(_date(article.published_on))
+    meta.append(f"Annotated version: <{link_destination(article_url) or article_url}>")
+    parts.append("  \n".join(meta))
+    parts.extend(_summary(annotations, is_translation=bool(source and source.is_translation)))
+    parts.extend(_provenance(article))
+    parts.append("## Text")
+    parts.extend(_block(view) for view in block_views)
+    if annotations:
+        parts.append("## Annotations")
+        parts.extend(_footnote(a, base_url=base_url) for a in annotations)
+    return "\n\n".join(parts) + "\n"
