@@ -38,7 +38,7 @@ def highlight_segments(text: str, annotations: list[Annotation]) -> list[Segment
         return [Segment(text)]
     cuts = sorted({0, len(text)} | {a.quote_start for a in quoted} | {a.quote_end for a in quoted})
     segments = []
-    for start, end in zip(cuts, cuts[1:]):
+    for start, end in zip(cuts, cuts[1:], strict=False):
         covering = tuple(a.pk for a in quoted if a.quote_start <= start and end <= a.quote_end)
         ending = tuple(a for a in quoted if a.quote_end == end)
         segments.append(Segment(text[start:end], covering, ending))

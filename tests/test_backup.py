@@ -68,7 +68,7 @@ def test_round_trip_restores_everything_exactly(populated, tmp_path):
     call_command("restore", str(path))
     after = snapshot()
     differences = []
-    for a, b in zip(before, after):
+    for a, b in zip(before, after, strict=True):
         if a != b:
             fa, fb = json.loads(a)["fields"], json.loads(b)["fields"]
             differences.append({k: (fa.get(k), fb.get(k)) for k in fa.keys() | fb.keys() if fa.get(k) != fb.get(k)})

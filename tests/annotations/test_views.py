@@ -5,7 +5,6 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client, override_settings
-from django.urls import NoReverseMatch
 
 from annotations.models import Annotation, Evidence, Tag
 from articles.models import Article, Block
