@@ -19,9 +19,13 @@ from django_ratelimit.core import get_usage
 
 
 def client_ip(request) -> str:
-    """The client's address behind a trusted proxy: the first X-Forwarded-For entry."""
+    """The client's address behind one trusted proxy: the last X-Forwarded-For entry.
+
+    The proxy appends the address it saw; earlier entries come from the
+    client and could be forged to dodge per-IP limits.
+    """
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    return forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR", "")
+    return forwarded.split(",")[-1].strip() or request.META.get("REMOTE_ADDR", "")
 
 
 def tier(user) -> str:

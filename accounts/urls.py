@@ -7,5 +7,10 @@ from .ratelimits import rate_limited
 urlpatterns = [
     path("accounts/signup/", rate_limited("signup")(views.signup), name="signup"),
     path("accounts/login/", rate_limited("login")(auth_views.LoginView.as_view()), name="login"),
+    path(
+        "accounts/password_reset/",
+        rate_limited("password_reset")(auth_views.PasswordResetView.as_view()),
+        name="password_reset",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
 ]

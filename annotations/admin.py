@@ -120,6 +120,10 @@ class ModerationLogInline(admin.TabularInline):
     ordering = ["created_at", "pk"]
     verbose_name_plural = "moderation history"
 
+    def has_view_permission(self, request, obj=None):
+        # whoever may moderate sees the history and the flags (read-only)
+        return moderation.can_moderate(request.user) or super().has_view_permission(request, obj)
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -139,6 +143,10 @@ class FlagInline(admin.TabularInline):
     fields = ["created_at", "reporter", "reason", "text", "resolution", "resolved_by", "resolved_at", "resolution_note"]
     readonly_fields = fields
     verbose_name_plural = "reader flags"
+
+    def has_view_permission(self, request, obj=None):
+        # whoever may moderate sees the history and the flags (read-only)
+        return moderation.can_moderate(request.user) or super().has_view_permission(request, obj)
 
     def has_add_permission(self, request, obj=None):
         return False

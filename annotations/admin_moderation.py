@@ -11,6 +11,7 @@ from django.db.models import Prefetch, Q
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from . import moderation
 from .forms import ModerationDecisionForm
@@ -24,7 +25,7 @@ def queue_queryset():
     """Pending public annotations and annotations with open flags, oldest first."""
     return (
         Annotation.objects.filter(
-            Q(status=Annotation.Status.PENDING, visibility=Annotation.Visibility.PUBLIC) | Q(open_flag_count__gt=0)
+            Q(status=Annotation.Status.PENDING) | Q(open_flag_count__gt=0), visibility=Annotation.Visibility.PUBLIC
         )
         .select_related("article", "block", "author")
         .prefetch_related(
@@ -68,8 +69,8 @@ def decide_view(model_admin, request):
         return HttpResponseNotAllowed(["POST"])
     if not moderation.can_moderate(request.user):
         raise PermissionDenied
-    back = request.POST.get("next") or reverse("admin:annotations_annotation_queue")
-    if not back.startswith("/"):
+    back = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         back = reverse("admin:annotations_annotation_queue")
     pk = request.POST.get("annotation", "")
     annotation = Annotation.objects.filter(pk=int(pk)).first() if pk.isdigit() else None
@@ -102,7 +103,7 @@ def _bulk(decision: str, label: str):
         form = ModerationDecisionForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
             done, refused = 0, []
-            for annotation in queryset.only("pk", "status"):
+            for annotation in queryset.select_related(None).prefetch_related(None).only("pk", "status"):
                 try:
                     moderation.decide(
                         decision=decision, annotation=annotation, actor=request.user,

@@ -193,7 +193,7 @@ def flag_annotation(*, annotation: Annotation, reporter, reason: str, text: str 
     if reporter is None or not reporter.is_authenticated:
         raise PermissionDenied("Log in to flag annotations.")
     locked = Annotation.objects.select_for_update().get(pk=annotation.pk)
-    if not locked.is_public_and_approved and locked.status != Status.HIDDEN:
+    if locked.is_private or locked.status not in (Status.APPROVED, Status.HIDDEN):
         raise ModerationError("Only published annotations can be flagged.")
     if locked.author_id == reporter.pk:
         raise ModerationError("You cannot flag your own annotation; edit or delete it instead.")

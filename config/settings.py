@@ -159,6 +159,7 @@ RATE_LIMITS = {
     "flag": {"new": "5/h", "member": "30/h", "trusted": "60/h", "ip": "100/h"},
     "signup": {"anonymous": "5/h", "ip": "5/h"},
     "login": {"anonymous": "10/15m", "ip": "30/15m", "username": "10/15m"},
+    "password_reset": {"anonymous": "5/h", "member": "5/h", "new": "5/h", "trusted": "5/h", "ip": "10/h"},
 }
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 if CACHES["default"]["BACKEND"].endswith("LocMemCache"):

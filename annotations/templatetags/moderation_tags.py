@@ -1,7 +1,7 @@
 from django import template
 
-from ..moderation import can_moderate
 from ..models import Annotation
+from ..moderation import can_moderate
 
 register = template.Library()
 
@@ -14,5 +14,5 @@ def moderation_counts(context):
         return None
     return {
         "pending": Annotation.objects.filter(status=Annotation.Status.PENDING, visibility=Annotation.Visibility.PUBLIC).count(),
-        "flagged": Annotation.objects.filter(open_flag_count__gt=0).count(),
+        "flagged": Annotation.objects.filter(open_flag_count__gt=0, visibility=Annotation.Visibility.PUBLIC).count(),
     }
