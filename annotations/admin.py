@@ -1,14 +1,14 @@
 from django import forms
 from django.contrib import admin
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Prefetch
+from django.urls import path
 
 from articles.models import Article, Block
 
-from django.urls import path
-
-from . import admin_moderation, moderation, services
+from . import admin_moderation, admin_revisions, moderation, services
 from .anchoring import AnchorError, resolve_quote
 from .models import Annotation, Evidence, Flag, ModerationLog, Tag, TaggedAnnotation
 from .tagging import parse_tags
@@ -158,6 +158,43 @@ class FlagInline(admin.TabularInline):
         return super().get_queryset(request).select_related("reporter", "resolved_by")
 
 
+class ArticleFilter(admin.SimpleListFilter):
+    """Articles by title (the article table is small: no scan of annotations)."""
+
+    title = "article"
+    parameter_name = "article"
+
+    def lookups(self, request, model_admin):
+        return [(str(pk), title[:60]) for pk, title in Article.objects.order_by("title").values_list("pk", "title")[:500]]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(article_id=int(value))
+        return queryset
+
+
+class AuthorFilter(admin.SimpleListFilter):
+    """People who have annotated (choices cached; filtering is exact)."""
+
+    title = "author"
+    parameter_name = "author"
+
+    def lookups(self, request, model_admin):
+        def compute():
+            ids = Annotation.objects.order_by().values_list("author_id", flat=True).distinct()
+            User = Annotation._meta.get_field("author").related_model
+            return [(str(pk), name) for pk, name in User.objects.filter(pk__in=ids).order_by("username").values_list("pk", "username")[:500]]
+
+        return _cached_choices("admin:annotation-author-choices", compute)
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(author_id=int(value))
+        return queryset
+
+
 class FlaggedFilter(admin.SimpleListFilter):
     title = "reader flags"
     parameter_name = "flagged"
@@ -173,14 +210,37 @@ class FlaggedFilter(admin.SimpleListFilter):
         return queryset
 
 
+FILTER_CHOICES_TIMEOUT = 300  # seconds the changelist's filter choices are reused
+
+
+def _cached_choices(key: str, compute):
+    """Filter choices that need a scan of the annotation table, computed at most every few minutes.
+
+    With 100,000 annotations a DISTINCT over them on every changelist load
+    costs more than the page itself; a few minutes' lag in the choices
+    offered (not in the filtering) is harmless.
+    """
+    choices = cache.get(key)
+    if choices is None:
+        choices = compute()
+        cache.set(key, choices, FILTER_CHOICES_TIMEOUT)
+    return choices
+
+
 class TagFilter(admin.SimpleListFilter):
-    """Tags that are in use, by name (a query on the through table, not per row)."""
+    """Tags that are in use, by name (choices cached; filtering is exact)."""
 
     title = "tag"
     parameter_name = "tag"
 
     def lookups(self, request, model_admin):
-        return [(t.slug, t.name) for t in Tag.objects.filter(tagged_annotations__isnull=False).distinct().order_by("name")[:200]]
+        return _cached_choices(
+            "admin:annotation-tag-choices",
+            lambda: [
+                (t.slug, t.name)
+                for t in Tag.objects.filter(tagged_annotations__isnull=False).distinct().order_by("name")[:200]
+            ],
+        )
 
     def queryset(self, request, queryset):
         if self.value():
@@ -194,14 +254,14 @@ class AnnotationAdmin(admin.ModelAdmin):
     inlines = [EvidenceInline, FlagInline, ModerationLogInline]
     actions = [admin_moderation.bulk_approve, admin_moderation.bulk_reject, admin_moderation.bulk_hide]
     change_form_template = "admin/annotations/annotation/change_form.html"
-    list_display = ["__str__", "kind", "verdict", "status", "visibility", "open_flag_count", "article_title", "author", "tag_names", "created_at"]
-    list_filter = ["status", "kind", "verdict", "visibility", FlaggedFilter, TagFilter, ("article", admin.RelatedOnlyFieldListFilter), ("author", admin.RelatedOnlyFieldListFilter)]
+    list_display = ["__str__", "kind", "verdict", "status", "visibility", "open_flag_count", "anchor_state", "article_title", "author", "tag_names", "created_at"]
+    list_filter = ["status", "kind", "verdict", "visibility", FlaggedFilter, admin_revisions.AnchorStateFilter, TagFilter, ArticleFilter, AuthorFilter, "created_at"]
     search_fields = ["body", "quote", "claim", "author__username", "tags__name"]
     list_select_related = ["article", "block", "author"]
     readonly_fields = ["status", "moderated_by", "moderated_at", "moderation_reason", "quote_start", "quote_end", "created_at", "updated_at"]
     show_full_result_count = False
     list_per_page = 50
-    date_hierarchy = "created_at"
+    # no date_hierarchy: its two DISTINCT-date queries scan the whole table on every load
     fieldsets = [
         ("Target", {"fields": ["article", "block", "quote", ("quote_start", "quote_end")]}),
         ("Annotation", {"fields": ["kind", "visibility", "body", "tags"]}),
@@ -258,6 +318,12 @@ class AnnotationAdmin(admin.ModelAdmin):
         return [
             path("queue/", self.admin_site.admin_view(lambda r: admin_moderation.queue_view(self, r)), name="annotations_annotation_queue"),
             path("decide/", self.admin_site.admin_view(lambda r: admin_moderation.decide_view(self, r)), name="annotations_annotation_decide"),
+            # re-anchoring after revisions: re-attach an annotation or confirm it orphaned (admin_revisions.py)
+            path(
+                "<path:object_id>/reanchor/",
+                self.admin_site.admin_view(lambda r, object_id: admin_revisions.reanchor_view(self, r, object_id)),
+                name="annotations_annotation_reanchor",
+            ),
             *super().get_urls(),
         ]
 

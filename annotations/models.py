@@ -18,7 +18,7 @@ from django.urls import reverse
 from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
-from articles.models import Article, Block
+from articles.models import Article, ArticleRevision, Block
 
 from .verdicts import Verdict
 from .verdicts import info as verdict_info
@@ -91,6 +91,12 @@ class Annotation(models.Model):
         REJECTED = "rejected", "Rejected"
         HIDDEN = "hidden", "Hidden"
 
+    class AnchorState(models.TextChoices):
+        ANCHORED = "anchored", "Anchored"
+        MOVED = "moved", "Re-anchored automatically"
+        NEEDS_REANCHORING = "needs_reanchoring", "Needs re-anchoring"
+        ORPHANED = "orphaned", "Orphaned (its text was removed)"
+
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="annotations")
     # RESTRICT: a paragraph with annotations is never deleted on its own
     # (blocks are only ever marked removed), but deleting the whole article
@@ -129,6 +135,30 @@ class Annotation(models.Model):
     # Kept in step by annotations.moderation (flag, resolve): lets the queue
     # and changelist filter "flagged" without a join or a COUNT per row.
     open_flag_count = models.PositiveIntegerField(default=0, editable=False)
+
+    # re-anchoring after article revisions (annotations.services_revisions)
+    anchor_state = models.CharField(max_length=20, choices=AnchorState.choices, default=AnchorState.ANCHORED, editable=False)
+    original_quote = models.TextField(
+        blank=True, editable=False, help_text="The quote as first written; empty until a revision re-anchors it."
+    )
+    text_changed = models.BooleanField(
+        default=False, editable=False, help_text="The words it refers to have changed since it was written."
+    )
+    anchor_score = models.FloatField(
+        null=True, blank=True, editable=False, help_text="Confidence (0-100) of the last automatic re-anchoring."
+    )
+    original_revision = models.ForeignKey(
+        ArticleRevision, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+",
+        help_text="The article revision it was written on.",
+    )
+    anchored_revision = models.ForeignKey(
+        ArticleRevision, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+",
+        help_text="The revision whose text its quote offsets refer to (empty: the one it was written on).",
+    )
+    anchor_reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+    anchor_reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -250,6 +280,11 @@ class ModerationLog(models.Model):
         FLAG_HIDE = "flag_hide", "Hidden by reader flags"
         FLAGS_KEPT = "flags_kept", "Flags resolved: kept"
         FLAGS_HIDDEN = "flags_hidden", "Flags resolved: hidden"
+        REANCHORED = "reanchored", "Re-anchored after a revision"
+        NEEDS_REANCHOR = "needs_reanchor", "Needs re-anchoring after a revision"
+        ORPHANED = "orphaned", "Orphaned by a revision"
+        REATTACHED = "reattached", "Re-attached by a moderator"
+        ORPHAN_CONFIRMED = "orphan_confirmed", "Confirmed as orphaned by a moderator"
 
     annotation = models.ForeignKey(Annotation, on_delete=models.SET_NULL, null=True, related_name="moderation_log")
     annotation_ref = models.PositiveBigIntegerField(help_text="The annotation's id, kept if it is deleted.")

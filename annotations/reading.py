@@ -16,7 +16,7 @@ from django import forms
 from articles.models import Article
 
 from .models import Annotation
-from .selectors import BlockView, blocks_with_annotations, highlight_segments
+from .selectors import BlockView, article_annotations, highlight_segments
 from .verdicts import SCALE, TRANSLATION_VERDICTS, Verdict
 
 VIEW_ANNOTATED = "annotated"
@@ -65,6 +65,7 @@ class ArticleReading:
     total_public: int
     summary: FactCheckSummary
     fact_checks: list[Annotation] = field(default_factory=list)  # every public fact-check (ClaimReview)
+    earlier: list[Annotation] = field(default_factory=list)  # notes on earlier wording, filtered like the rest
     tag_options: list[tuple[str, str, int]] = field(default_factory=list)  # slug, name, count
     author_options: list[tuple[str, int]] = field(default_factory=list)  # username, count
 
@@ -106,12 +107,13 @@ def summarise(annotations: list[Annotation], *, is_translation: bool) -> FactChe
 def read_article(*, article: Article, user, view: str = "", filters: dict[str, str] | None = None) -> ArticleReading:
     """The article as ``user`` may read it, in ``view`` with ``filters``.
 
-    Queries: blocks, annotations (with author), tags, evidence — the same
-    four whatever the number of paragraphs, annotations, tags or evidence.
+    Queries: blocks, annotations (with author, paragraph, revision), tags,
+    evidence — the same four whatever the number of paragraphs, annotations,
+    tags or evidence.
     """
     filters = filters or {}
-    block_views = blocks_with_annotations(article=article, user=user)
-    everything = [a for v in block_views for a in v.annotations]
+    block_views, earlier = article_annotations(article=article, user=user)
+    everything = [a for v in block_views for a in v.annotations] + earlier
     public = [a for a in everything if a.is_public_and_approved]
     source = getattr(article, "source", None)
     summary = summarise(everything, is_translation=bool(source and source.is_translation))
@@ -144,6 +146,7 @@ def read_article(*, article: Article, user, view: str = "", filters: dict[str, s
         total_public=len(public),
         summary=summary,
         fact_checks=[a for a in public if a.kind == Annotation.Kind.FACT_CHECK],
+        earlier=[] if view == VIEW_CLEAN else [a for a in earlier if _matches(a, view, filters)],
         tag_options=sorted(((slug, names[slug], n) for slug, n in tag_counts.items()), key=lambda x: (-x[2], x[1])),
         author_options=sorted(author_counts.items(), key=lambda x: (-x[1], x[0])),
     )

@@ -45,32 +45,48 @@ def highlight_segments(text: str, annotations: list[Annotation]) -> list[Segment
     return segments
 
 
-def blocks_with_annotations(*, article: Article, user) -> list[BlockView]:
-    """The article's current blocks, each with the annotations ``user`` may see.
+def article_annotations(*, article: Article, user) -> tuple[list[BlockView], list[Annotation]]:
+    """The article's current blocks with the annotations ``user`` may see beside them,
+    and the annotations that have lost their place in the text ("earlier wording":
+    orphans, and those waiting for a moderator to re-anchor them).
 
-    Queries: blocks (1), annotations with author and block (1), their tags (1),
-    their evidence (1) — whatever the number of paragraphs or annotations.
+    Queries: blocks (1), every visible annotation of the article with its
+    author, paragraph and revision (1), their tags (1), their evidence (1) —
+    whatever the number of paragraphs or annotations.
     """
     blocks = list(article.blocks.current())
     annotations = list(
         Annotation.objects.visible_to(user)
-        .filter(article=article, block__removed_at__isnull=True)
-        .select_related("author")
+        .filter(article=article)
+        .select_related("author", "block", "original_revision")
         .prefetch_related("tags", "evidence")
         .order_by("block__position", "quote_start", "created_at", "pk")
     )
+    placed = {Annotation.AnchorState.ANCHORED, Annotation.AnchorState.MOVED}
     by_block: dict[int, list[Annotation]] = defaultdict(list)
-    for number, annotation in enumerate(annotations, start=1):
-        annotation.number = number
+    earlier: list[Annotation] = []
+    number = 0
+    for annotation in annotations:
         annotation.article = article
-        by_block[annotation.block_id].append(annotation)
+        if annotation.anchor_state in placed and annotation.block.removed_at is None:
+            number += 1
+            annotation.number = number
+            by_block[annotation.block_id].append(annotation)
+        else:
+            earlier.append(annotation)
+    earlier.sort(key=lambda a: (a.created_at, a.pk))
     views = []
     for block in blocks:
         mine = by_block.get(block.pk, [])
         for annotation in mine:
             annotation.block = block
         views.append(BlockView(block, mine, highlight_segments(block.text, mine)))
-    return views
+    return views, earlier
+
+
+def blocks_with_annotations(*, article: Article, user) -> list[BlockView]:
+    """The article's current blocks, each with the annotations ``user`` may see beside it (4 queries)."""
+    return article_annotations(article=article, user=user)[0]
 
 
 def tag_suggestions(limit: int = 200) -> list[str]:

@@ -14,10 +14,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from articles.models import Article, Block
+from articles.revisions import latest_revision
 
 from . import moderation, policy
-from .caching import bump_article
 from .anchoring import AnchorError, resolve_quote
+from .caching import bump_article
 from .models import Annotation, Evidence, Tag
 from .rendering import render_body
 from .tagging import parse_tags
@@ -121,7 +122,8 @@ def _check_evidence(kind: str, evidence: Sequence[EvidenceInput]) -> list[Eviden
 
 
 def _resolve_block(article: Article, block_key: str) -> Block:
-    block = Block.objects.filter(article=article, key=block_key, removed_at__isnull=True).first()
+    # locked, so a revision of the article cannot change the text under an annotation being written
+    block = Block.objects.select_for_update().filter(article=article, key=block_key, removed_at__isnull=True).first()
     if block is None:
         raise ValidationError({"block": ["That paragraph is not part of this article."]})
     return block
@@ -201,6 +203,7 @@ def create_annotation(
     errors.run(_full_clean, annotation)
     errors.raise_any()
     annotation.status = policy.initial_status(annotation)
+    annotation.original_revision = annotation.anchored_revision = latest_revision(article)
     _save(annotation, tags=tag_names, evidence=rows)
     moderation.record_creation(annotation)
     bump_article(annotation.article_id)

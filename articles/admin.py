@@ -1,8 +1,13 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
-from .models import Article, Block, Source
+from .models import Article, ArticleRevision, Block, Source
+from .revisions import word_diff_html
 from .services import BlockEdit, revise_blocks
+
+REVISIONS_SHOWN = 10  # on the article's change page; the rest are one click away
 
 
 class SourceInline(admin.StackedInline):
@@ -51,9 +56,33 @@ class BlockInline(admin.TabularInline):
         # annotations), so whoever may change the article may use it.
         return request.user.has_perm("articles.change_article")
 
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        # The admin refuses to delete a row that protected objects point at
+        # (annotations point at their block, on_delete=RESTRICT). "Delete"
+        # here never deletes: revise_blocks marks the block removed and
+        # re-anchors its annotations (orphans), so that check does not apply.
+        formset.form = type(formset.form.__name__, (formset.form,), {"hand_clean_DELETE": lambda form: None})
+        return formset
+
+
+class ArticleAdminForm(forms.ModelForm):
+    revision_note = forms.CharField(
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
+        help_text="Optional: what you changed in the text and why. Shown to readers in the article's "
+        "corrections note; a summary is shown when empty.",
+    )
+
+    class Meta:
+        model = Article
+        fields = ["title", "slug", "dek", "status", "section", "language", "published_on"]
+
 
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
+    form = ArticleAdminForm
     list_display = ["title", "status", "section", "language", "published_on", "publisher"]
     list_filter = ["status", "section", "language"]
     search_fields = ["title", "dek", "slug", "source__publisher_name", "source__original_title", "source__original_author"]
@@ -63,8 +92,37 @@ class ArticleAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["title", "slug", "dek", "status"]}),
         ("Publication", {"fields": ["section", "language", "published_on"]}),
+        ("Revisions", {"fields": ["revision_note", "revision_history"]}),
     ]
+    readonly_fields = ["revision_history"]
     inlines = [SourceInline, BlockInline]
+
+    @admin.display(description="history")
+    def revision_history(self, obj):
+        """The latest revisions with their counts, newest first (1 query)."""
+        if obj is None or obj.pk is None:
+            return "—"
+        revisions = list(obj.revisions.select_related("created_by")[:REVISIONS_SHOWN])
+        if not revisions:
+            return "No revision recorded yet: the first change to the blocks records one."
+        rows = format_html_join(
+            "",
+            '<li><a href="{}">Revision {}</a>, {} ({}{}): {}; annotations: {}</li>',
+            (
+                (
+                    reverse("admin:articles_articlerevision_change", args=[r.pk]),
+                    r.number,
+                    r.created_at.strftime("%Y-%m-%d %H:%M"),
+                    r.get_source_display().lower(),
+                    f" by {r.created_by.get_username()}" if r.created_by else "",
+                    r.block_summary(),
+                    r.annotation_summary(),
+                )
+                for r in revisions
+            ),
+        )
+        everything = reverse("admin:articles_articlerevision_changelist") + f"?article__id__exact={obj.pk}"
+        return format_html('<ul>{}</ul><p><a href="{}">All revisions</a></p>', rows, everything)
 
     @admin.display(ordering="source__publisher_name")
     def publisher(self, obj):
@@ -89,11 +147,29 @@ class ArticleAdmin(admin.ModelAdmin):
                     remove=bool(data.get("DELETE")),
                 )
             )
-        plan, created = revise_blocks(article=form.instance, edits=edits)
+        result = revise_blocks(
+            article=form.instance, edits=edits, actor=request.user, note=form.cleaned_data.get("revision_note", "")
+        )
         # what the admin's change message reads from a saved formset
-        formset.new_objects = created
-        formset.changed_objects = [(p.block, ["text"]) for p in plan if p.block is not None and p.text_changed]
+        formset.new_objects = result.created
+        formset.changed_objects = [(p.block, ["text"]) for p in result.plan if p.block is not None and p.text_changed]
         formset.deleted_objects = [e.block for e in edits if e.remove and e.block is not None]
+        if result.revision is not None and not result.revision.is_initial:
+            self._report_revision(request, result.revision)
+
+    def _report_revision(self, request, revision: ArticleRevision) -> None:
+        level = messages.WARNING if revision.annotations_flagged or revision.annotations_orphaned else messages.SUCCESS
+        self.message_user(
+            request,
+            format_html(
+                '<a href="{}">Revision {}</a> recorded ({}). Annotations: {}.',
+                reverse("admin:articles_articlerevision_change", args=[revision.pk]),
+                revision.number,
+                revision.block_summary(),
+                revision.annotation_summary(),
+            ),
+            level,
+        )
 
 
 @admin.register(Block)
@@ -116,3 +192,80 @@ class BlockAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ArticleRevision)
+class ArticleRevisionAdmin(admin.ModelAdmin):
+    """The history of every article's text: read-only, written by the revise and import services."""
+
+    list_display = [
+        "article_title", "number", "source", "created_at", "created_by", "paragraphs",
+        "annotations_kept", "annotations_moved", "annotations_flagged", "annotations_orphaned",
+    ]
+    list_display_links = ["article_title", "number"]
+    list_filter = ["source", ("article", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["article", "created_by"]
+    search_fields = ["article__title", "note"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    fields = [
+        "article", "number", "source", "created_by", "created_at", "note",
+        ("annotations_kept", "annotations_moved", "annotations_flagged", "annotations_orphaned"),
+    ]
+    readonly_fields = [name for row in fields for name in (row if isinstance(row, tuple) else (row,))]
+    change_form_template = "admin/articles/articlerevision/change_form.html"
+
+    @admin.display(description="article", ordering="article__title")
+    def article_title(self, obj):
+        return obj.article.title[:60]
+
+    @admin.display(description="paragraphs")
+    def paragraphs(self, obj):
+        return obj.block_summary().removeprefix("paragraphs: ")
+
+    def has_view_permission(self, request, obj=None):
+        # editors and moderators (who see articles) follow what revisions did to annotations
+        return request.user.has_perm("articles.view_article") or super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        revision = self.get_object(request, object_id)
+        extra = {}
+        if revision is not None:
+            extra = {
+                "changes": [
+                    {**change, "diff": word_diff_html(change["old_text"], change["new_text"])} for change in revision.changes
+                ],
+                "outcomes": self._outcomes(revision),
+            }
+        return super().change_view(request, object_id, form_url, extra_context={**(extra_context or {}), **extra})
+
+    def _outcomes(self, revision: ArticleRevision) -> list[dict]:
+        """The revision's outcome rows, with links to each annotation and its re-attach page (1 query)."""
+        from annotations.models import Annotation
+
+        ids = [row["annotation"] for row in revision.outcomes]
+        current = {a.pk: a for a in Annotation.objects.filter(pk__in=ids).only("pk", "kind", "anchor_state", "status")}
+        rows = []
+        for row in revision.outcomes:
+            annotation = current.get(row["annotation"])
+            rows.append(
+                {
+                    **row,
+                    "annotation_obj": annotation,
+                    "change_url": reverse("admin:annotations_annotation_change", args=[row["annotation"]]) if annotation else "",
+                    "reanchor_url": reverse("admin:annotations_annotation_reanchor", args=[row["annotation"]])
+                    if annotation
+                    else "",
+                }
+            )
+        return rows
+

@@ -8,6 +8,7 @@ revision is marked ``removed_at`` so annotations that point at it survive.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -166,3 +167,82 @@ class Block(models.Model):
         self.removed_at = timezone.now()
         self.position = None
 
+
+
+class ArticleRevision(models.Model):
+    """One change to an article's blocks: who, when, what changed, and what it did to annotations.
+
+    Written by ``articles.revisions.record_revision`` in the transaction that
+    changed the blocks (admin edit or import); never edited afterwards.
+    ``changes`` lists the changed blocks in reading order, each a dict with
+    ``key``, ``block_kind``, ``change`` (added | edited | moved | removed |
+    restored), ``old_text``, ``new_text``, ``old_position``, ``new_position``
+    and ``moved`` (an edited block that also changed place). ``outcomes``
+    lists what re-anchoring did to each annotation it touched (see
+    ``annotations.services_revisions``).
+    """
+
+    class Origin(models.TextChoices):
+        INITIAL = "initial", "First text"
+        IMPORT = "import", "Import of a revised file"
+        ADMIN = "admin", "Edit in the admin"
+
+    class Change(models.TextChoices):
+        ADDED = "added", "Added"
+        EDITED = "edited", "Edited"
+        MOVED = "moved", "Moved"
+        REMOVED = "removed", "Removed"
+        RESTORED = "restored", "Restored"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField(help_text="1 for the first text, then 2, 3, … per article.")
+    source = models.CharField(max_length=10, choices=Origin.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="Empty for imports from the command line.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True, help_text="What changed and why, in the editor's words; shown to readers.")
+    changes = models.JSONField(default=list, blank=True)
+    outcomes = models.JSONField(default=list, blank=True)
+
+    blocks_added = models.PositiveIntegerField(default=0)
+    blocks_edited = models.PositiveIntegerField(default=0)
+    blocks_moved = models.PositiveIntegerField(default=0)
+    blocks_removed = models.PositiveIntegerField(default=0)
+
+    annotations_kept = models.PositiveIntegerField(default=0)
+    annotations_moved = models.PositiveIntegerField(default=0)
+    annotations_flagged = models.PositiveIntegerField("annotations needing re-anchoring", default=0)
+    annotations_orphaned = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["article", "-number"]
+        get_latest_by = "number"
+        constraints = [
+            # also serves "an article's revisions, newest first" (the article page's note, the admin)
+            models.UniqueConstraint(fields=["article", "number"], name="article_revision_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article} — revision {self.number}"
+
+    @property
+    def is_initial(self) -> bool:
+        return self.source == self.Origin.INITIAL
+
+    def block_summary(self) -> str:
+        parts = [
+            (self.blocks_added, "added"),
+            (self.blocks_edited, "edited"),
+            (self.blocks_moved, "moved"),
+            (self.blocks_removed, "removed"),
+        ]
+        text = ", ".join(f"{n} {what}" for n, what in parts if n)
+        return f"paragraphs: {text}" if text else "no paragraph changed"
+
+    def annotation_summary(self) -> str:
+        return (
+            f"{self.annotations_kept} kept, {self.annotations_moved} moved, "
+            f"{self.annotations_flagged} need re-anchoring, {self.annotations_orphaned} orphaned"
+        )

@@ -1,4 +1,8 @@
-"""Writes to articles: importing a parsed document onto stable block keys."""
+"""Writes to articles: importing a parsed document onto stable block keys, and editors' edits of blocks.
+
+Both record an article revision and re-anchor the article's annotations in
+their own transaction (``articles.revisions.record_revision``).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from .models import Article, Block, Source
+from . import revisions
+from .models import Article, ArticleRevision, Block, Source
 from .parsing import ParsedArticle, ParsedBlock
 
 # Paragraphs whose text is at least this similar to the old text at the same
@@ -60,6 +65,7 @@ class ImportResult:
     unchanged: list[BlockPlan] = field(default_factory=list)
     removed: list[Block] = field(default_factory=list)
     source_filled: list[str] = field(default_factory=list)
+    revision: ArticleRevision | None = None  # None for a dry run or when no block changed
 
     @property
     def changed(self) -> bool:
@@ -75,10 +81,13 @@ class ImportResult:
             head = f"'{self.article.slug}' {verb} updated"
         else:
             return f"'{self.article.slug}' is up to date: nothing to change"
-        return (
+        text = (
             f"{head}: {len(self.added)} blocks added, {len(self.edited)} edited, {len(self.moved)} moved, "
             f"{len(self.removed)} removed, {len(self.unchanged)} unchanged"
         )
+        if self.revision is not None and not self.created:
+            text += f"; revision {self.revision.number}, annotations: {self.revision.annotation_summary()}"
+        return text
 
 
 def identity_of(parsed: ParsedArticle) -> str:
@@ -131,7 +140,7 @@ def plan_blocks(
     matcher = difflib.SequenceMatcher(None, old_seq, new_seq, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
-            pairs.update(zip(range(j1, j2), existing[i1:i2]))
+            pairs.update(zip(range(j1, j2), existing[i1:i2], strict=True))
         else:
             groups.append((list(existing[i1:i2]), list(range(j1, j2))))
 
@@ -186,14 +195,22 @@ def plan_blocks(
 
 
 def import_article(
-    *, parsed: ParsedArticle, slug: str | None = None, dry_run: bool = False, publish: bool = True
+    *,
+    parsed: ParsedArticle,
+    slug: str | None = None,
+    dry_run: bool = False,
+    publish: bool = True,
+    revised_by=None,
+    note: str = "",
 ) -> ImportResult:
     """Create or update an article from a parsed document, in one transaction.
 
     Idempotent: importing the same document twice changes nothing the second
     time. Source details an editor has filled in are never overwritten; the
-    file only fills empty ones. Raises ``ImportConflict`` when the slug belongs
-    to a different article.
+    file only fills empty ones. When blocks change, an article revision is
+    recorded (by ``revised_by``, with ``note``) and every annotation is
+    re-anchored in the same transaction. Raises ``ImportConflict`` when the
+    slug belongs to a different article.
     """
     identity = identity_of(parsed)
     with transaction.atomic():
@@ -228,7 +245,11 @@ def import_article(
         source.article = article
         if source.pk is None or result.source_filled:
             source.save()
+        before = revisions.snapshot(article) if not created else {}
         _write_blocks(article, plan, to_remove)
+        result.revision = revisions.record_revision(
+            article=article, before=before, source=ArticleRevision.Origin.IMPORT, actor=revised_by, note=note
+        )
         return result
 
 
@@ -328,8 +349,15 @@ class BlockEdit:
     remove: bool = False
 
 
+@dataclass
+class RevisedBlocks:
+    plan: list[BlockPlan]
+    created: list[Block]
+    revision: ArticleRevision | None  # None when nothing changed
+
+
 @transaction.atomic
-def revise_blocks(*, article: Article, edits: list[BlockEdit]) -> tuple[list[BlockPlan], list[Block]]:
+def revise_blocks(*, article: Article, edits: list[BlockEdit], actor=None, note: str = "") -> RevisedBlocks:
     """Apply an editor's edit of the blocks: new order, text, additions and removals.
 
     The edits' ``block`` objects only identify rows: the rows are read again
@@ -337,9 +365,12 @@ def revise_blocks(*, article: Article, edits: list[BlockEdit]) -> tuple[list[Blo
     instance). Rows are never deleted (removal marks them); positions are
     renumbered 1..n in the order the editor gave (ties keep the previous
     order); current blocks the edit does not mention keep their place; new
-    blocks get fresh stable keys. Returns the plan and the created blocks.
+    blocks get fresh stable keys. When anything changed, an article revision
+    is recorded (by ``actor``, with ``note``) and every annotation re-anchored,
+    in this transaction. Returns the plan, the created blocks and the revision.
     """
     article = Article.objects.select_for_update().get(pk=article.pk)
+    before = revisions.snapshot(article)
     rows = {b.pk: b for b in article.blocks.all()}
     taken = {b.key for b in rows.values()}
     mentioned = {e.block.pk for e in edits if e.block is not None}
@@ -362,5 +393,8 @@ def revise_blocks(*, article: Article, edits: list[BlockEdit]) -> tuple[list[Blo
         plan.append(BlockPlan(edit.kind, edit.text, position, key=key, block=edit.block))
     to_remove = [e.block for e in edits if e.remove and e.block is not None and e.block.removed_at is None]
     created = _write_blocks(article, plan, to_remove)
+    revision = revisions.record_revision(
+        article=article, before=before, source=ArticleRevision.Origin.ADMIN, actor=actor, note=note
+    )
     Article.objects.filter(pk=article.pk).update(updated_at=timezone.now())
-    return plan, created
+    return RevisedBlocks(plan, created, revision)

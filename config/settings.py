@@ -170,6 +170,10 @@ if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
 if env.bool("BEHIND_PROXY", default=False):
     RATELIMIT_IP_META_KEY = "accounts.ratelimits.client_ip"
 
+# Re-anchoring after article revisions: a fuzzy match scoring below this
+# (0-100) is never taken; the annotation is marked "needs re-anchoring".
+ANNOTATIONS_REANCHOR_MIN_SCORE = env.float("ANNOTATIONS_REANCHOR_MIN_SCORE", default=85.0)
+
 # Importer: files larger than this are refused.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=2 * 1024 * 1024)
 

@@ -1,4 +1,5 @@
 from django import template
+from django.db.models import Q
 
 from ..models import Annotation
 from ..moderation import can_moderate
@@ -15,4 +16,9 @@ def moderation_counts(context):
     return {
         "pending": Annotation.objects.filter(status=Annotation.Status.PENDING, visibility=Annotation.Visibility.PUBLIC).count(),
         "flagged": Annotation.objects.filter(open_flag_count__gt=0, visibility=Annotation.Visibility.PUBLIC).count(),
+        # needs re-anchoring, or orphaned and not yet confirmed by a moderator
+        "anchoring": Annotation.objects.filter(
+            Q(anchor_state=Annotation.AnchorState.NEEDS_REANCHORING)
+            | Q(anchor_state=Annotation.AnchorState.ORPHANED, anchor_reviewed_at__isnull=True)
+        ).count(),
     }

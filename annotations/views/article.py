@@ -24,6 +24,7 @@ from articles.selectors import article_for_reading
 from ..caching import article_version
 from ..models import Annotation
 from ..reading import ReadingFilterForm, read_article
+from ..selectors_revisions import revision_notes
 
 FRAGMENT_TIMEOUT = 24 * 3600
 
@@ -65,7 +66,15 @@ def article_detail(request, slug: str):
         reading = read_article(article=article, user=user, view=view, filters=filters)
         body = render_to_string(
             "articles/_article_main.html",
-            {"article": article, "reading": reading, "block_views": reading.block_views, "user": user, "request": request},
+            {
+                "article": article,
+                "reading": reading,
+                "block_views": reading.block_views,
+                "earlier_wording": reading.earlier,
+                "revisions": revision_notes(article=article),
+                "user": user,
+                "request": request,
+            },
         )
         cached = {"body": body, "view": reading.view, "total": reading.total_public}
         if key:

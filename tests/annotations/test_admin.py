@@ -293,15 +293,16 @@ def test_evidence_is_saved_only_with_its_annotation(client, editor, article, par
 # The changelist's queries, whatever the number of annotations (one page of at most 50):
 #   1. the session                     2. the user
 #   3. the user's own permissions      4. the user's group permissions
-#   5. TagFilter: the tags in use
-#   6. RelatedOnlyFieldListFilter: the articles that have annotations
-#   7. RelatedOnlyFieldListFilter: the authors who have annotations
+#   5. TagFilter: the tags in use (cached for a few minutes)
+#   6. ArticleFilter: the articles (a small table)
+#   7. AuthorFilter: the people who have annotated (cached for a few minutes)
 #   8. the paginator's COUNT (show_full_result_count=False: no second, unfiltered count)
 #   9. the page of annotations with article, block and author (list_select_related)
 #  10. their tags (prefetch of tagged_items with select_related tag)
-#  11. date_hierarchy: the first and last created_at
-#  12. date_hierarchy: the distinct days (all rows are created today)
-CHANGELIST_QUERIES = 12
+# No date_hierarchy: its DISTINCT-date queries would scan the whole table on every load.
+CHANGELIST_QUERIES = 10
+# With the filter choices cached (the next loads): 5 and 7 are not run.
+CHANGELIST_QUERIES_WARM = 8
 
 
 @pytest.mark.parametrize("n", [5, 60])
@@ -319,6 +320,8 @@ def test_changelist_queries_do_not_grow(n, client, staff, make_article, make_ann
     client.force_login(staff)
     with django_assert_num_queries(CHANGELIST_QUERIES):
         response = client.get(CHANGELIST)
+    with django_assert_num_queries(CHANGELIST_QUERIES_WARM):
+        client.get(CHANGELIST)
     assert response.status_code == 200
     assert len(response.context["cl"].result_list) == min(n, 50)
     page = response.content.decode()
@@ -345,6 +348,13 @@ def change_data(annotation, **fields):
         "evidence-MAX_NUM_FORMS": "1000",
         "_save": "Save",
     }
+    # the read-only history and flag inlines post their management forms too
+    for prefix, count in (("flags", annotation.flags.count()), ("moderation_log", annotation.moderation_log.count())):
+        data.update({f"{prefix}-TOTAL_FORMS": str(count), f"{prefix}-INITIAL_FORMS": str(count),
+                     f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"})
+        for i, pk in enumerate(getattr(annotation, prefix).values_list("pk", flat=True)):
+            data[f"{prefix}-{i}-id"] = str(pk)
+            data[f"{prefix}-{i}-annotation"] = str(annotation.pk)
     data.update(fields)
     return data
 

@@ -76,8 +76,9 @@ def test_article_page_all_views(client, sizes, django_assert_num_queries):
             from django.core.cache import cache
 
             cache.clear()
-            # 1 article + source; 2 blocks; 3 annotations + authors; 4 tags; 5 evidence
-            with django_assert_num_queries(5):
+            # 1 article + source; 2 blocks; 3 annotations + authors, paragraphs, revisions; 4 tags; 5 evidence;
+            # 6 the article's revisions (corrections note)
+            with django_assert_num_queries(6):
                 assert client.get(f"/articles/{slug}/{query}").status_code == 200
             # warm: the article only (the body comes from the cache)
             with django_assert_num_queries(1):

@@ -191,8 +191,9 @@ def test_post_to_list_is_405(client, published):
 def test_article_page_query_count_is_fixed(client, make_article, django_assert_num_queries, paragraphs):
     article = make_article("Counting queries", slug="counting", paragraphs=paragraphs)
     # article + source (1), current blocks (1), visible annotations (1; their tags and evidence are only
-    # fetched when there are some); no session or user queries for anonymous readers
-    with django_assert_num_queries(3):
+    # fetched when there are some), revisions for the corrections note (1); no session or user queries
+    # for anonymous readers
+    with django_assert_num_queries(4):
         response = client.get(article.get_absolute_url())
     assert response.status_code == 200
     assert response.content.decode().count('class="permalink"') == paragraphs

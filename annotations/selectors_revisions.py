@@ -1,0 +1,42 @@
+"""Reads for the article page about revisions: notes on earlier wording, and the corrections note."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from articles.models import Article, ArticleRevision
+
+from .models import Annotation
+
+State = Annotation.AnchorState
+
+# What the article page shows beside its paragraphs: anchored annotations on current paragraphs.
+# Everything else (detached by a revision, or on a removed paragraph) belongs under
+# "Notes on earlier wording" -- never silently dropped.
+BESIDE_PARAGRAPHS = Q(anchor_state__in=[State.ANCHORED, State.MOVED], block__removed_at__isnull=True)
+
+
+def orphaned_annotations(*, article: Article, user) -> list[Annotation]:
+    """Annotations ``user`` may see that no longer have a place in the article's text, oldest first.
+
+    Orphans (their text was removed) and annotations waiting for a moderator
+    to re-anchor them, each with its author, paragraph (its last text), the
+    revision it was written on, tags and evidence. Queries: annotations with
+    their joins (1), tags (1), evidence (1), whatever their number.
+    """
+    annotations = list(
+        Annotation.objects.visible_to(user)
+        .filter(article=article)
+        .exclude(BESIDE_PARAGRAPHS)
+        .select_related("author", "block", "original_revision", "anchored_revision")
+        .prefetch_related("tags", "evidence")
+        .order_by("created_at", "pk")
+    )
+    for annotation in annotations:
+        annotation.article = article
+    return annotations
+
+
+def revision_notes(*, article: Article) -> list[ArticleRevision]:
+    """The article's revisions after its first text, newest first, for the readers' corrections note (1 query)."""
+    return list(article.revisions.exclude(source=ArticleRevision.Origin.INITIAL).order_by("-number"))

@@ -1,0 +1,359 @@
+"""Writes that keep annotations anchored across article revisions.
+
+* ``reanchor_article`` runs inside the transaction that revised the article's
+  blocks (``articles.revisions.record_revision``): it places every annotation
+  in the new text with the pure matcher (``annotations.reanchoring``), writes
+  the new anchors, and appends one log row per annotation whose anchor it
+  changed. Nothing is ever deleted: an annotation it cannot place is marked
+  *needs re-anchoring* (for a moderator) or *orphaned* (its text was removed),
+  and keeps its quote, its original quote and the revision it was written on.
+* ``reattach_annotation`` and ``confirm_orphan`` are the moderators' decisions
+  on those annotations (admin), each logged.
+
+Log rows go to ``ModerationLog`` (append-only; from_status = to_status, since
+re-anchoring never changes an annotation's moderation status). The anchor
+fields are written without touching ``updated_at``: a revision is not an edit
+by the author.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from articles.models import Article, ArticleRevision, Block
+from articles.revisions import BlockState, in_order
+
+from .anchoring import AnchorError, resolve_quote
+from .caching import bump_article
+from .models import Annotation, ModerationLog
+from .moderation import ModerationError, StaleDecision, can_moderate
+from .reanchoring import DEFAULT_MIN_SCORE, AnchorInput, Method, Outcome, Paragraph, Result, reanchor
+
+State = Annotation.AnchorState
+Action = ModerationLog.Action
+UPDATE_BATCH = 100
+LIVE = frozenset({State.ANCHORED, State.MOVED})  # shown beside their paragraph
+DETACHED = frozenset({State.NEEDS_REANCHORING, State.ORPHANED})  # shown under "notes on earlier wording"
+
+ANCHOR_FIELDS = [
+    "block",
+    "quote",
+    "quote_start",
+    "quote_end",
+    "quote_prefix",
+    "quote_suffix",
+    "anchor_state",
+    "original_quote",
+    "text_changed",
+    "anchor_score",
+    "original_revision",
+    "anchored_revision",
+    "anchor_reviewed_by",
+    "anchor_reviewed_at",
+]
+
+
+def min_score() -> float:
+    """Below this score (0-100) a fuzzy match is never taken: the annotation goes to a moderator."""
+    return float(getattr(settings, "ANNOTATIONS_REANCHOR_MIN_SCORE", DEFAULT_MIN_SCORE))
+
+
+@dataclass
+class ReanchorReport:
+    kept: int = 0
+    moved: int = 0
+    flagged: int = 0
+    orphaned: int = 0
+    outcomes: list[dict] = field(default_factory=list)
+
+
+def reanchor_article(
+    *, article: Article, revision: ArticleRevision, before: Mapping[int, BlockState], after: Mapping[int, BlockState]
+) -> ReanchorReport:
+    """Re-anchor every annotation of ``article`` after its blocks went from ``before`` to ``after``.
+
+    Must run in the revision's transaction. Counts, per annotation that was
+    anchored before: kept (nothing moved), moved (new offsets or paragraph),
+    flagged (needs re-anchoring), orphaned. Annotations already detached are
+    looked at again only when their own paragraph was edited or restored, and
+    only ever re-attached by it (counted as moved), never moved further away.
+    Queries: the annotations (1), the earlier revisions (1), the revision
+    each was written on (1 per revision, once), a bulk update of the
+    annotations it re-anchored (1 per 100) and a bulk insert of their log rows.
+    """
+    annotations = list(Annotation.objects.select_for_update().filter(article=article).order_by("pk"))
+    report = ReanchorReport()
+    bump_article(article.pk)
+    if not annotations:
+        return report
+
+    states = {**before, **after}
+    pk_of_key = {s.key: pk for pk, s in after.items()}
+    old = [Paragraph(s.key, s.text) for s in in_order(before) if s.kind != Block.Kind.IMAGE]
+    new = [Paragraph(s.key, s.text) for s in in_order(after) if s.kind != Block.Kind.IMAGE]
+    earlier = {s.key: s.text for s in before.values() if not s.current}
+
+    def own_paragraph_changed(a: Annotation) -> bool:
+        was, now = before.get(a.block_id), after.get(a.block_id)
+        return was is not None and now is not None and now.current and (not was.current or was.text != now.text)
+
+    todo = [a for a in annotations if a.anchor_state in LIVE or own_paragraph_changed(a)]
+    results = reanchor(
+        old=old,
+        new=new,
+        anchors=[
+            AnchorInput(
+                a.pk, states[a.block_id].key, a.quote, a.quote_start, a.quote_end, a.quote_prefix, a.quote_suffix
+            )
+            for a in todo
+        ],
+        min_score=min_score(),
+        earlier=earlier,
+    )
+
+    earlier_revisions = list(
+        ArticleRevision.objects.filter(article=article, number__lt=revision.number)
+        .order_by("number")
+        .values_list("pk", "created_at")
+    )
+    changed: dict[int, Annotation] = {}
+    logs: list[ModerationLog] = []
+    # the revision each annotation was written on: the latest recorded before it (else the first);
+    # one UPDATE per revision, not a row-by-row write of every annotation
+    written_on: set[int] = set()
+    for a in annotations:
+        if a.original_revision_id is None and earlier_revisions:
+            a.original_revision_id = next(
+                (pk for pk, at in reversed(earlier_revisions) if at <= a.created_at), earlier_revisions[0][0]
+            )
+            written_on.add(a.original_revision_id)
+    for i, (revision_pk, at) in enumerate(earlier_revisions):
+        if revision_pk in written_on:
+            rows = Annotation.objects.filter(article=article, original_revision__isnull=True)
+            if i > 0:
+                rows = rows.filter(created_at__gte=at)
+            if i + 1 < len(earlier_revisions):
+                rows = rows.filter(created_at__lt=earlier_revisions[i + 1][1])
+            rows.update(original_revision_id=revision_pk)
+    for a, r in zip(todo, results, strict=True):
+        was = {
+            "from_key": states[a.block_id].key,
+            "old_quote": a.quote,
+            "old_start": a.quote_start,
+            "old_end": a.quote_end,
+        }
+        modified, action = _apply(a, r, revision=revision, pk_of_key=pk_of_key, report=report)
+        if not modified:
+            continue
+        changed[a.pk] = a
+        report.outcomes.append(_outcome_row(a, r, was, action))
+        if action:
+            logs.append(_log_row(a, action=action, actor=None, reason=f"Revision {revision.number}: {r.detail}."))
+    if changed:
+        # in batches: bulk_update writes one CASE per field per batch, whose cost grows with its square
+        Annotation.objects.bulk_update(list(changed.values()), ANCHOR_FIELDS, batch_size=UPDATE_BATCH)
+    ModerationLog.objects.bulk_create(logs)
+    return report
+
+
+def _apply(
+    a: Annotation, r: Result, *, revision: ArticleRevision, pk_of_key: dict[str, int], report: ReanchorReport
+) -> tuple[bool, str | None]:
+    """Write the outcome onto ``a`` and count it.
+
+    Returns whether ``a`` changed, and the log action (None: nothing worth a
+    line in its history, such as fresher prefix/suffix context).
+    """
+    live = a.anchor_state in LIVE
+    if r.placed:
+        if live and r.method is Method.UNCHANGED:
+            report.kept += 1
+            return False, None
+        original = a.original_quote or a.quote
+        if a.quote:
+            a.original_quote = original
+            a.quote, a.quote_start, a.quote_end = r.quote, r.start, r.end
+            a.quote_prefix, a.quote_suffix = r.prefix, r.suffix
+            a.text_changed = r.quote != original
+        else:
+            a.text_changed = a.text_changed or r.paragraph_changed or not live
+        a.block_id = pk_of_key[r.key]
+        a.anchor_score = r.score
+        a.anchored_revision = revision
+        if not live:  # found again: its paragraph came back, or was edited back
+            a.anchor_state = State.ANCHORED if r.outcome is Outcome.KEPT else State.MOVED
+            a.anchor_reviewed_by, a.anchor_reviewed_at = None, None
+            report.moved += 1
+            return True, Action.REANCHORED
+        if r.outcome is Outcome.MOVED:
+            a.anchor_state = State.MOVED
+            report.moved += 1
+            return True, Action.REANCHORED
+        # its paragraph was edited, but its words still stand where they stood (or it has no quote)
+        report.kept += 1
+        return True, (Action.REANCHORED if r.method is Method.FOLLOWS_PARAGRAPH else None)
+    if not live:
+        return False, None  # still detached: the moderators' list already has it
+    a.original_quote = a.original_quote or a.quote
+    a.text_changed = True
+    a.anchor_score = r.score
+    a.anchor_reviewed_by, a.anchor_reviewed_at = None, None
+    if a.anchored_revision_id is None:
+        a.anchored_revision_id = a.original_revision_id
+    if r.outcome is Outcome.FLAGGED:
+        a.anchor_state = State.NEEDS_REANCHORING
+        report.flagged += 1
+        return True, Action.NEEDS_REANCHOR
+    a.anchor_state = State.ORPHANED
+    report.orphaned += 1
+    return True, Action.ORPHANED
+
+
+def _outcome_row(a: Annotation, r: Result, was: dict, action: str | None) -> dict:
+    best = r.best
+    return {
+        "annotation": a.pk,
+        "outcome": str(r.outcome),
+        "method": str(r.method),
+        "logged": action or "",
+        **was,
+        "to_key": r.key if r.placed else None,
+        "new_quote": a.quote if r.placed else None,
+        "new_start": a.quote_start if r.placed else None,
+        "new_end": a.quote_end if r.placed else None,
+        "score": r.score,
+        "best": {"key": best.key, "start": best.start, "end": best.end, "text": best.text, "score": best.score}
+        if best
+        else None,
+        "detail": r.detail,
+    }
+
+
+def _log_row(a: Annotation, *, action: str, actor, reason: str) -> ModerationLog:
+    return ModerationLog(
+        annotation=a,
+        annotation_ref=a.pk,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        from_status=a.status,
+        to_status=a.status,
+        reason=reason,
+    )
+
+
+# ---------------------------------------------------------------- moderators' decisions
+
+
+def _locked_for_decision(annotation: Annotation, actor, expected_state: str | None) -> Annotation:
+    if not can_moderate(actor):
+        raise PermissionDenied("Only moderators can re-attach annotations or confirm orphans.")
+    locked = Annotation.objects.select_for_update().select_related("block", "article").get(pk=annotation.pk)
+    if expected_state and locked.anchor_state != expected_state:
+        raise StaleDecision(
+            f"Annotation #{locked.pk} is now “{locked.get_anchor_state_display().lower()}”; "
+            "your decision was not applied. Reload to see its current state."
+        )
+    return locked
+
+
+@transaction.atomic
+def reattach_annotation(
+    *,
+    annotation: Annotation,
+    actor,
+    block_key: str,
+    quote: str = "",
+    start: int | None = None,
+    end: int | None = None,
+    prefix: str = "",
+    suffix: str = "",
+    reason: str = "",
+    expected_state: str | None = None,
+) -> Annotation:
+    """A moderator attaches an annotation to a paragraph of the current text, and optionally a quote in it.
+
+    The quote must occur in the paragraph (with offsets, exactly there). The
+    original quote is kept; ``text_changed`` says whether the words differ
+    from it. Raises ValidationError (bad paragraph or quote), StaleDecision
+    (its state changed since the moderator looked), PermissionDenied.
+    """
+    locked = _locked_for_decision(annotation, actor, expected_state)
+    block = (
+        Block.objects.filter(article_id=locked.article_id, key=block_key, removed_at__isnull=True)
+        .exclude(kind=Block.Kind.IMAGE)
+        .first()
+    )
+    if block is None:
+        raise ValidationError({"block": ["Choose a paragraph of the article's current text."]})
+    try:
+        anchor = resolve_quote(block.text, quote or "", start=start, end=end, prefix=prefix, suffix=suffix)
+    except AnchorError as exc:
+        raise ValidationError({"quote": [str(exc)]}) from None
+
+    was = f"p-{locked.block.key}" + (f" at {locked.quote_start}-{locked.quote_end}" if locked.quote else "")
+    original = locked.original_quote or locked.quote
+    detached = locked.anchor_state in DETACHED
+    locked.original_quote = original
+    locked.block = block
+    if anchor is None:
+        locked.quote, locked.quote_start, locked.quote_end, locked.quote_prefix, locked.quote_suffix = (
+            "",
+            None,
+            None,
+            "",
+            "",
+        )
+    else:
+        locked.quote, locked.quote_start, locked.quote_end = anchor.exact, anchor.start, anchor.end
+        locked.quote_prefix, locked.quote_suffix = anchor.prefix, anchor.suffix
+    locked.text_changed = (
+        (anchor is None or anchor.exact != original) if original else (locked.text_changed or detached)
+    )
+    locked.anchor_state = State.ANCHORED
+    locked.anchor_score = None
+    locked.anchored_revision = ArticleRevision.objects.filter(article_id=locked.article_id).order_by("-number").first()
+    locked.anchor_reviewed_by = actor
+    locked.anchor_reviewed_at = timezone.now()
+    locked.full_clean()
+    locked.save(update_fields=ANCHOR_FIELDS)
+
+    where = f"p-{block.key}" + (
+        f" at {anchor.start}-{anchor.end}: “{anchor.exact}”" if anchor else " (the whole paragraph)"
+    )
+    text = f"Re-attached to {where} (was {was})."
+    if reason.strip():
+        text += f" {reason.strip()}"
+    _log_row(locked, action=Action.REATTACHED, actor=actor, reason=text).save()
+    bump_article(locked.article_id)
+    return locked
+
+
+@transaction.atomic
+def confirm_orphan(*, annotation: Annotation, actor, reason: str = "", expected_state: str | None = None) -> Annotation:
+    """A moderator confirms that an annotation has no place in the current text: it stays an orphan, reviewed."""
+    locked = _locked_for_decision(annotation, actor, expected_state)
+    if locked.anchor_state not in DETACHED:
+        raise ModerationError(
+            f"Annotation #{locked.pk} is anchored in the text; only annotations that need re-anchoring "
+            "or are orphaned can be confirmed as orphans."
+        )
+    locked.anchor_state = State.ORPHANED
+    locked.original_quote = locked.original_quote or locked.quote
+    locked.text_changed = True
+    locked.anchor_reviewed_by = actor
+    locked.anchor_reviewed_at = timezone.now()
+    locked.save(
+        update_fields=["anchor_state", "original_quote", "text_changed", "anchor_reviewed_by", "anchor_reviewed_at"]
+    )
+    text = "Confirmed as orphaned: its words are no longer in the article."
+    if reason.strip():
+        text += f" {reason.strip()}"
+    _log_row(locked, action=Action.ORPHAN_CONFIRMED, actor=actor, reason=text).save()
+    bump_article(locked.article_id)
+    return locked
