@@ -3,13 +3,14 @@ from django.contrib import admin
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.urls import path
 
 from articles.models import Article, Block
 
 from . import admin_moderation, admin_revisions, moderation, services
 from .anchoring import AnchorError, resolve_quote
+from .forms import small_int
 from .models import Annotation, Evidence, Flag, ModerationLog, Tag, TaggedAnnotation
 from .tagging import parse_tags
 
@@ -31,7 +32,7 @@ class AnnotationAdminForm(forms.ModelForm):
     def __init__(self, *args, article_id=None, **kwargs):
         super().__init__(*args, **kwargs)
         article_id = self.data.get("article") or article_id or self.initial.get("article") or self.instance.article_id
-        if str(article_id or "").isdigit():
+        if small_int(article_id) is not None:
             self.fields["block"].queryset = Block.objects.filter(
                 article_id=article_id, removed_at__isnull=True
             ).exclude(kind=Block.Kind.IMAGE).order_by("position")
@@ -168,9 +169,9 @@ class ArticleFilter(admin.SimpleListFilter):
         return [(str(pk), title[:60]) for pk, title in Article.objects.order_by("title").values_list("pk", "title")[:500]]
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if value and value.isdigit():
-            return queryset.filter(article_id=int(value))
+        value = small_int(self.value())
+        if value is not None:
+            return queryset.filter(article_id=value)
         return queryset
 
 
@@ -189,9 +190,9 @@ class AuthorFilter(admin.SimpleListFilter):
         return _cached_choices("admin:annotation-author-choices", compute)
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if value and value.isdigit():
-            return queryset.filter(author_id=int(value))
+        value = small_int(self.value())
+        if value is not None:
+            return queryset.filter(author_id=value)
         return queryset
 
 
@@ -273,9 +274,18 @@ class AnnotationAdmin(admin.ModelAdmin):
         js = ["annotations_admin/annotation_form.js"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related(
+        queryset = super().get_queryset(request).prefetch_related(
             Prefetch("tagged_items", queryset=TaggedAnnotation.objects.select_related("tag"))
         )
+        # private notes are their author's alone, in the back office too
+        return queryset.exclude(Q(visibility=Annotation.Visibility.PRIVATE) & ~Q(author=request.user))
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.author_id != request.user.pk:
+            # making someone else's note public (or private) is the author's choice
+            fields.append("visibility")
+        return fields
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form_class = super().get_form(request, obj, change=change, **kwargs)

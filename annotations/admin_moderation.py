@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from . import moderation
-from .forms import ModerationDecisionForm
+from .forms import ModerationDecisionForm, small_int
 from .models import Annotation, Flag, TaggedAnnotation
 from .selectors import highlight_segments
 
@@ -43,10 +43,11 @@ def queue_view(model_admin, request):
         raise PermissionDenied
     queryset = queue_queryset()
     after = request.GET.get("after", "")
-    if after.isdigit():
-        first = Annotation.objects.filter(pk=int(after)).values("created_at").first()
+    after_pk = small_int(after)
+    if after_pk is not None:
+        first = Annotation.objects.filter(pk=after_pk).values("created_at").first()
         if first:
-            queryset = queryset.filter(Q(created_at__gt=first["created_at"]) | Q(created_at=first["created_at"], pk__gt=int(after)))
+            queryset = queryset.filter(Q(created_at__gt=first["created_at"]) | Q(created_at=first["created_at"], pk__gt=after_pk))
     rows = list(queryset[: QUEUE_PAGE_SIZE + 1])
     has_more = len(rows) > QUEUE_PAGE_SIZE
     rows = rows[:QUEUE_PAGE_SIZE]
@@ -73,7 +74,8 @@ def decide_view(model_admin, request):
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         back = reverse("admin:annotations_annotation_queue")
     pk = request.POST.get("annotation", "")
-    annotation = Annotation.objects.filter(pk=int(pk)).first() if pk.isdigit() else None
+    annotation_pk = small_int(pk)
+    annotation = Annotation.objects.filter(pk=annotation_pk).first() if annotation_pk is not None else None
     if annotation is None:
         model_admin.message_user(request, "That annotation no longer exists.", messages.ERROR)
         return HttpResponseRedirect(back)

@@ -19,6 +19,7 @@ from django.utils.http import urlencode
 from articles.models import ArticleRevision, Block
 
 from . import services_revisions
+from .forms import small_int
 from .models import Annotation, ModerationLog
 from .moderation import StaleDecision, can_moderate
 from .reanchoring import Paragraph, suggest
@@ -109,7 +110,7 @@ def reanchor_view(model_admin, request, object_id: str):
         Annotation.objects.select_related(
             "article", "block", "author", "original_revision", "anchored_revision", "anchor_reviewed_by"
         )
-        .filter(pk=int(object_id) if str(object_id).isdigit() else None)
+        .filter(pk=small_int(object_id))
         .first()
     )
     if annotation is None:

@@ -7,6 +7,18 @@ from .tagging import MAX_TAGS
 from .verdicts import Verdict
 
 
+def small_int(value) -> int | None:
+    """A non-negative id or offset from a query string or form, else None.
+
+    ``str.isdigit`` accepts characters such as "²" that ``int`` refuses, and
+    ``int`` refuses strings over 4,300 digits: both would be a 500.
+    """
+    value = str(value or "")
+    if value.isascii() and value.isdecimal() and len(value) <= 18:
+        return int(value)
+    return None
+
+
 class AnnotationForm(forms.Form):
     kind = forms.ChoiceField(
         choices=Annotation.Kind.choices, widget=forms.RadioSelect, initial=Annotation.Kind.NOTE, label="Kind"

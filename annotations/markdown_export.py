@@ -44,7 +44,7 @@ INDENT = "    "  # continuation lines of a footnote
 # some renderers treat as line breaks.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 _ENTITY_START = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
-_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]~])")
+_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]~!])")
 # Line starts that would open a block: heading, quote, list, table, rule,
 # setext underline, ordered list item ("1986. …" or "1) …").
 _LINE_START_PUNCT = re.compile(r"^([#>+\-=|:])")
@@ -307,10 +307,8 @@ def _heading_text(value) -> str:
 
 
 def _with_refs(text: str, annotations: Iterable[Annotation]) -> str:
-    refs = "".join(f"[^{a.number}]" for a in annotations)
-    if refs and text.endswith("!"):
-        text = text[:-1] + "\\!"  # "![^1]" would open an image
-    return text + refs
+    # escape_inline has already escaped every "!", so "![^1]" cannot open an image
+    return text + "".join(f"[^{a.number}]" for a in annotations)
 
 
 def _block(view: BlockView) -> str:

@@ -32,7 +32,7 @@ class ReadingFilterForm(forms.Form):
     view = forms.ChoiceField(choices=VIEWS, required=False)
     kind = forms.ChoiceField(choices=[("", "All kinds"), *Annotation.Kind.choices], required=False)
     verdict = forms.ChoiceField(choices=[("", "All verdicts"), *Verdict.choices], required=False)
-    tag = forms.SlugField(required=False, max_length=100)
+    tag = forms.SlugField(required=False, max_length=100, allow_unicode=True)
     author = forms.CharField(required=False, max_length=150)
 
     def active(self) -> dict[str, str]:

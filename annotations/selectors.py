@@ -89,10 +89,23 @@ def blocks_with_annotations(*, article: Article, user) -> list[BlockView]:
     return article_annotations(article=article, user=user)[0]
 
 
-def tag_suggestions(limit: int = 200) -> list[str]:
-    """Existing tag names for the form's datalist, most used first (1 query)."""
-    from django.db.models import Count
+def tag_suggestions(user=None, limit: int = 200) -> list[str]:
+    """Tag names for the form's datalist: those on published annotations, most used
+    first, and the user's own (1 query). Tags used only on others' private or
+    unpublished annotations are never suggested.
+    """
+    from django.db.models import Count, Q
 
+    public = Q(
+        tagged_annotations__content_object__status=Annotation.Status.APPROVED,
+        tagged_annotations__content_object__visibility=Annotation.Visibility.PUBLIC,
+        tagged_annotations__content_object__article__status="published",
+    )
+    if user is not None and user.is_authenticated:
+        public |= Q(tagged_annotations__content_object__author=user)
     return list(
-        Tag.objects.annotate(n=Count("tagged_annotations")).order_by("-n", "name").values_list("name", flat=True)[:limit]
+        Tag.objects.annotate(n=Count("tagged_annotations", filter=public))
+        .filter(n__gt=0)
+        .order_by("-n", "name")
+        .values_list("name", flat=True)[:limit]
     )

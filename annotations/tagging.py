@@ -8,7 +8,8 @@ from django.core.exceptions import ValidationError
 
 MAX_TAGS = 10
 TAG_MAX_LENGTH = 40
-_TAG_RE = re.compile(r"^[\w][\w .'&+-]*$")
+# starts with a letter or digit (a tag of only "_" or punctuation would have an empty slug)
+_TAG_RE = re.compile(r"^[^\W_][\w .'&+-]*$")
 
 
 def normalise_tag(name: str) -> str:

@@ -124,6 +124,24 @@ class ArticleAdmin(admin.ModelAdmin):
         everything = reverse("admin:articles_articlerevision_changelist") + f"?article__id__exact={obj.pk}"
         return format_html('<ul>{}</ul><p><a href="{}">All revisions</a></p>', rows, everything)
 
+    def get_deleted_objects(self, objs, request):
+        """An article takes everything it owns with it: its source, blocks and revisions.
+
+        Whoever may delete articles may delete one without annotations; one
+        with annotations (people's fact-checks) only a superuser may delete —
+        editors unpublish it instead.
+        """
+        from annotations.models import Annotation
+
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if request.user.has_perm("articles.delete_article"):
+            annotated = Annotation.objects.filter(article__in=[o.pk for o in objs]).exists()
+            if request.user.is_superuser or not annotated:
+                perms_needed = set()
+            else:
+                perms_needed = {"annotations (an annotated article can only be deleted by a superuser; unpublish it instead)"}
+        return deleted, counts, perms_needed, protected
+
     @admin.display(ordering="source__publisher_name")
     def publisher(self, obj):
         source = getattr(obj, "source", None)
@@ -191,7 +209,9 @@ class BlockAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
-        return False
+        # Blocks are only ever marked removed; a superuser deleting a whole
+        # article takes its blocks with it (editors unpublish instead).
+        return request.user.is_superuser
 
 
 @admin.register(ArticleRevision)
@@ -234,7 +254,8 @@ class ArticleRevisionAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
-        return False
+        # the history is never edited; it goes only with its article (superusers)
+        return request.user.is_superuser and obj is None
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         revision = self.get_object(request, object_id)

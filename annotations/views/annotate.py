@@ -18,7 +18,7 @@ from accounts.ratelimits import rate_limited
 from articles.models import Article
 
 from .. import moderation, services
-from ..forms import AnnotationForm, FlagForm, evidence_formset
+from ..forms import AnnotationForm, FlagForm, evidence_formset, small_int
 from ..models import Annotation
 from ..selectors import tag_suggestions
 
@@ -53,8 +53,8 @@ def _apply_errors(form, exc: ValidationError, evidence_errors: list[str]) -> Non
                 form.add_error(None, error)
 
 
-def _form_context(**context):
-    context.setdefault("tag_suggestions", tag_suggestions())
+def _form_context(user, **context):
+    context.setdefault("tag_suggestions", tag_suggestions(user))
     return context
 
 
@@ -96,6 +96,7 @@ def annotation_create(request, slug: str, key: str):
         request,
         template,
         _form_context(
+            request.user,
             article=article, paragraph=block, form=form, formset=formset, evidence_errors=evidence_errors,
             action=reverse("annotations:annotation-create", kwargs={"slug": article.slug, "key": block.key}),
         ),
@@ -109,8 +110,9 @@ def _initial_from_query(request) -> dict:
     query = request.GET
     if query.get("quote"):
         initial["quote"] = query["quote"][:1000]
-        if query.get("start", "").isdigit() and query.get("end", "").isdigit():
-            initial["quote_start"], initial["quote_end"] = int(query["start"]), int(query["end"])
+        start, end = small_int(query.get("start")), small_int(query.get("end"))
+        if start is not None and end is not None:
+            initial["quote_start"], initial["quote_end"] = start, end
             initial["offsets_unit"] = "utf16" if query.get("unit") == "utf16" else ""
     if query.get("kind") in Annotation.Kind.values:
         initial["kind"] = query["kind"]
@@ -186,6 +188,7 @@ def annotation_edit(request, pk: int):
         request,
         "annotations/annotation_form.html",
         _form_context(
+            request.user,
             article=annotation.article, paragraph=annotation.block, annotation=annotation, form=form, formset=formset,
             evidence_errors=evidence_errors, action=reverse("annotations:annotation-edit", kwargs={"pk": annotation.pk}),
         ),

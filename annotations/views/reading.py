@@ -58,6 +58,9 @@ def tag_detail(request, slug: str):
         .prefetch_related("tags", "evidence")
         .order_by("-created_at")[:200]
     )
+    if not annotations:
+        # a tag used only on private or unpublished annotations does not exist for readers
+        raise Http404("No such tag.")
     return render(request, "annotations/tag_detail.html", {"tag": tag, "annotations": annotations})
 
 

@@ -82,6 +82,8 @@ READING_ORDER = (
 )
 
 _DIGITS = re.compile(r"[0-9]+")
+# More digits than this is past any last page (and int() refuses 4,301+ digits).
+_MAX_PAGE_DIGITS = 12
 _INCLUDE = re.compile(r'include\s*=\s*"([^"]*)"', re.IGNORECASE)
 
 
@@ -178,6 +180,8 @@ def parse_page(query: QueryDict) -> int | None:
         return None
     if not _DIGITS.fullmatch(raw):
         raise BadQuery("'page' must be a whole number from 0 (e.g. ?page=0).")
+    if len(raw) > _MAX_PAGE_DIGITS:
+        return 10**_MAX_PAGE_DIGITS
     return int(raw)
 
 
