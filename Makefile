@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-browser setup setup-dev lint check-deploy bench clean backup restore
+.PHONY: run test test-browser setup setup-dev lint check-deploy bench serve-prod clean backup restore
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,16 @@ test: setup-dev
 test-browser: setup-dev
 	scripts/ensure-chromium
 	$(PY) -m pytest -m browser tests/browser $(PYTEST_ARGS)
+
+## Production server: static files, migrations, gunicorn (config/gunicorn.py); needs DEBUG=false, SECRET_KEY, ALLOWED_HOSTS (and DATABASE_URL, CACHE_URL).
+serve-prod: $(VENV)/.installed
+	$(PY) manage.py collectstatic --noinput
+	$(PY) manage.py migrate --noinput
+	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn -c config/gunicorn.py config.wsgi
+
+## Benchmark the production set-up (BENCH_ARGS="--quick" for a smoke run; --redis, --keep-db).
+bench: $(VENV)/.installed
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 lint: setup-dev
 	$(VENV)/bin/ruff check .

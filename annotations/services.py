@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from articles.models import Article, Block
 from articles.revisions import latest_revision
@@ -158,7 +158,11 @@ def _tag_objects(names: list[str]) -> list[Tag]:
     for name in names:
         tag = Tag.objects.filter(name__iexact=name).first()
         if tag is None:
-            tag = Tag.objects.create(name=name)
+            try:
+                with transaction.atomic():
+                    tag = Tag.objects.create(name=name)
+            except IntegrityError:  # created meanwhile by a concurrent request
+                tag = Tag.objects.get(name__iexact=name)
         tags.append(tag)
     return tags
 
