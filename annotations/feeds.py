@@ -107,7 +107,7 @@ def entry_content(annotation: Annotation, *, article_url: str) -> str:
     # cleaned by nh3 (annotations.rendering): the one field safe as HTML.
     parts.append(mark_safe(annotation.body_html))  # noqa: S308
     if annotation.is_fact_check:
-        sources = [e for e in annotation.evidence.all() if e.url.startswith(("http://", "https://"))]
+        sources = [e for e in annotation.evidence_sources if e.url.startswith(("http://", "https://"))]
         if sources:
             items = format_html_join(
                 "",
@@ -181,7 +181,7 @@ class AnnotationFeed(Feed):
         return max(published, item.updated_at)
 
     def item_categories(self, item: Annotation) -> list[str]:
-        return [xml_text(tag.name) for tag in item.tags.all()]
+        return [xml_text(tag.name) for tag in item.tag_list]
 
     def item_extra_kwargs(self, item: Annotation) -> dict:
         return {"content": entry_content(item, article_url=absolute(self.base_url, item.article.get_absolute_url()))}

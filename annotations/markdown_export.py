@@ -337,7 +337,7 @@ def _footnote(annotation: Annotation, *, base_url: str) -> str:
     blocks.extend(body_blocks(annotation.body_html))
     if annotation.is_fact_check:
         evidence = []
-        for item in annotation.evidence.all():
+        for item in annotation.evidence_sources:
             line = "- " + md_link(item.title or item.url, item.url)
             if item.archived_url and link_destination(item.archived_url):
                 line += f" ({md_link('archived', item.archived_url)})"
@@ -346,7 +346,7 @@ def _footnote(annotation: Annotation, *, base_url: str) -> str:
             evidence.append(line)
         if evidence:
             blocks.append("**Evidence:**\n" + "\n".join(evidence))
-    tags = [escape_inline(tag.name) for tag in annotation.tags.all()]
+    tags = [escape_inline(tag.name) for tag in annotation.tag_list]
     if tags:
         blocks.append(f"**Tags:** {', '.join(tags)}")
     who = escape_inline(annotation.author.get_username()) if annotation.author_id and annotation.author else "a former user"

@@ -221,6 +221,20 @@ class Annotation(models.Model):
         return verdict_info(self.verdict)
 
     @property
+    def tag_list(self) -> list:
+        """The tags, from the ``tag_links`` prefetch when a selector made it (no taggit manager per row)."""
+        links = getattr(self, "tag_links", None)
+        if links is not None:
+            return [link.tag for link in links]
+        return list(self.tags.all())
+
+    @property
+    def evidence_sources(self) -> list:
+        """The evidence, from the ``evidence_list`` prefetch when a selector made it."""
+        sources = getattr(self, "evidence_list", None)
+        return sources if sources is not None else list(self.evidence.all())
+
+    @property
     def claim_text(self) -> str:
         return self.claim or self.quote
 

@@ -77,7 +77,7 @@ def _matches(annotation: Annotation, view: str, filters: dict[str, str]) -> bool
         return False
     if filters.get("verdict") and annotation.verdict != filters["verdict"]:
         return False
-    if filters.get("tag") and filters["tag"] not in {t.slug for t in annotation.tags.all()}:
+    if filters.get("tag") and filters["tag"] not in {t.slug for t in annotation.tag_list}:
         return False
     if filters.get("author") and (annotation.author is None or annotation.author.get_username() != filters["author"]):
         return False
@@ -85,7 +85,7 @@ def _matches(annotation: Annotation, view: str, filters: dict[str, str]) -> bool
 
 
 def concerns_translation(annotation: Annotation) -> bool:
-    return annotation.verdict in TRANSLATION_VERDICTS or any(t.name == TRANSLATION_TAG for t in annotation.tags.all())
+    return annotation.verdict in TRANSLATION_VERDICTS or any(t.name == TRANSLATION_TAG for t in annotation.tag_list)
 
 
 def summarise(annotations: list[Annotation], *, is_translation: bool) -> FactCheckSummary:
@@ -122,7 +122,7 @@ def read_article(*, article: Article, user, view: str = "", filters: dict[str, s
     names: dict[str, str] = {}
     author_counts: Counter = Counter()
     for a in public:
-        for t in a.tags.all():
+        for t in a.tag_list:
             tag_counts[t.slug] += 1
             names[t.slug] = t.name
         if a.author is not None:

@@ -211,10 +211,10 @@ def annotation_to_jsonld(annotation: Annotation, *, base_url: str, context: bool
         bodies.append(_text_body(label, purpose="assessing", language=site_language))
         if annotation.claim_text:
             bodies.append(_text_body(annotation.claim_text, purpose="describing", language=text_language))
-    tags = sorted(annotation.tags.all(), key=lambda tag: tag.name)  # a stable order keeps the ETag stable
+    tags = sorted(annotation.tag_list, key=lambda tag: tag.name)  # a stable order keeps the ETag stable
     bodies.extend({"type": "TextualBody", "purpose": "tagging", "value": tag.name} for tag in tags)
     if annotation.is_fact_check:
-        bodies.extend(_evidence_body(e, annotation=annotation) for e in annotation.evidence.all())
+        bodies.extend(_evidence_body(e, annotation=annotation) for e in annotation.evidence_sources)
 
     data: JSON = {"@context": ANNO_CONTEXT} if context else {}
     data["id"] = annotation_iri(annotation, base_url=base_url)

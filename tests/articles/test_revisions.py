@@ -525,7 +525,11 @@ def test_annotation_partial_says_when_it_refers_to_an_earlier_wording(sample, ed
         article=sample, edits=edits_of(sample, **{sample.blocks.get(text=EDITED_OLD).key: EDITED_NEW}), actor=editor
     )
     a = fresh(a)
-    html = render_to_string("annotations/_annotation.html", {"annotation": a})
+    from django.contrib.auth.models import AnonymousUser
+
+    from annotations.cards import render_card
+
+    html = render_card(a, user=AnonymousUser())
     assert "This refers to an earlier wording: “they didn&#x27;t think we had a chance”" in html
     assert "<mark>they did not think we had a chance</mark>" in html
 
