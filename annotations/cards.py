@@ -10,11 +10,12 @@ shows annotations uses this one renderer through ``{% annotation_card %}``.
 from __future__ import annotations
 
 from functools import lru_cache
+from html import escape
 
-from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils import timezone
+from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString, mark_safe
 
 from .models import Annotation
@@ -45,31 +46,40 @@ def _tag_url(slug: str) -> str:
     return reverse("annotations:tag-detail", kwargs={"slug": slug})
 
 
-def _evidence(annotation: Annotation) -> SafeString:
+def _e(value) -> str:
+    """HTML-escape text (the same as Django's ``escape``, without its lazy-string wrapper)."""
+    return escape(str(value), quote=True)
+
+
+def _evidence(annotation: Annotation) -> str:
     sources = annotation.evidence_sources
     if not annotation.is_fact_check or not sources:
-        return SafeString("")
+        return ""
     items = []
     for source in sources:
         archived = (
-            format_html(' (<a href="{}" rel="nofollow noopener ugc">archived</a>)', source.archived_url)
-            if source.archived_url
-            else ""
+            f' (<a href="{_e(source.archived_url)}" rel="nofollow noopener ugc">archived</a>)' if source.archived_url else ""
         )
         excerpt = (
-            format_html('<blockquote class="evidence-excerpt">{}</blockquote>', linebreaksbr(source.excerpt, autoescape=True))
+            f'<blockquote class="evidence-excerpt">{linebreaksbr(source.excerpt, autoescape=True)}</blockquote>'
             if source.excerpt
             else ""
         )
-        items.append(format_html('<li><a href="{}" rel="nofollow noopener ugc">{}</a>{}{}</li>', source.url, source.title, archived, excerpt))
-    return format_html(
-        '<div class="evidence"><p class="evidence-label">Evidence</p><ul>{}</ul></div>', mark_safe("".join(items))
-    )
+        items.append(f'<li><a href="{_e(source.url)}" rel="nofollow noopener ugc">{_e(source.title)}</a>{archived}{excerpt}</li>')
+    return f'<div class="evidence"><p class="evidence-label">Evidence</p><ul>{"".join(items)}</ul></div>'
+
+
+def _dates(value) -> tuple[str, str]:
+    """(ISO 8601, "29 Nov 2026") in the site's time zone, as the ``date`` filter would give."""
+    local = timezone.localtime(value)
+    return local.isoformat(), f"{local.day} {MONTHS_3[local.month].title()} {local.year}"
 
 
 def render_card(annotation: Annotation, *, user) -> SafeString:
     """One annotation as the ``<article class="annotation">`` card readers see.
 
+    Escaping: every value goes through ``_e`` except ``body_html``, which
+    ``annotations.rendering`` sanitised with nh3 when it was saved.
     Per-user parts (the Flag link, the author's Edit/Delete links and the
     moderator's reason) depend on ``user``; callers that cache the output
     must cache it per audience (see ``annotations.views.article``).
@@ -77,82 +87,89 @@ def render_card(annotation: Annotation, *, user) -> SafeString:
     user_id = user.pk if user is not None and user.is_authenticated else None
     is_own = annotation.author_id is not None and annotation.author_id == user_id
     status = annotation.status
-    classes = f"annotation annotation-{annotation.kind}{' is-private' if annotation.is_private else ''} status-{status}"
+    pk = annotation.pk
+    private = annotation.is_private
+    fact_check = annotation.is_fact_check
 
     head = []
     number = getattr(annotation, "number", None)
     if number:
-        head.append(format_html('<span class="annotation-number" aria-hidden="true">[{}]</span>', number))
-    head.append(format_html('<span class="kind-label">{}</span>', annotation.get_kind_display()))
-    if annotation.is_fact_check and annotation.verdict:
+        head.append(f'<span class="annotation-number" aria-hidden="true">[{number}]</span>')
+    head.append(f'<span class="kind-label">{_e(annotation.get_kind_display())}</span>')
+    if fact_check and annotation.verdict:
         head.append(
-            format_html(
-                '<span class="verdict verdict-{}"><span class="visually-hidden">Verdict: </span>{}</span>',
-                annotation.verdict,
-                annotation.get_verdict_display(),
-            )
+            f'<span class="verdict verdict-{_e(annotation.verdict)}"><span class="visually-hidden">Verdict: </span>'
+            f"{_e(annotation.get_verdict_display())}</span>"
         )
-    if annotation.is_private:
-        head.append(mark_safe('<span class="badge badge-private">Private: only you</span>'))
+    if private:
+        head.append('<span class="badge badge-private">Private: only you</span>')
     if status != Annotation.Status.APPROVED:
-        head.append(format_html('<span class="badge badge-status">{}</span>', annotation.get_status_display()))
+        head.append(f'<span class="badge badge-status">{_e(annotation.get_status_display())}</span>')
 
-    parts = [format_html('<header class="annotation-head">{}</header>', mark_safe(" ".join(head)))]
-    if annotation.quote:
-        parts.append(format_html('<blockquote class="annotation-quote"><mark>{}</mark></blockquote>', annotation.quote))
+    parts = [f'<header class="annotation-head">{" ".join(head)}</header>']
+    quote = annotation.quote
+    if quote:
+        parts.append(f'<blockquote class="annotation-quote"><mark>{_e(quote)}</mark></blockquote>')
     if getattr(annotation, "text_changed", False):
-        if annotation.original_quote and annotation.original_quote != annotation.quote:
-            parts.append(format_html('<p class="earlier-wording-note">This refers to an earlier wording: “{}”.</p>', annotation.original_quote))
-        elif not annotation.quote:
-            parts.append(mark_safe('<p class="earlier-wording-note">This refers to an earlier wording of the paragraph.</p>'))
+        original = annotation.original_quote
+        if original and original != quote:
+            parts.append(f'<p class="earlier-wording-note">This refers to an earlier wording: “{_e(original)}”.</p>')
+        elif not quote:
+            parts.append('<p class="earlier-wording-note">This refers to an earlier wording of the paragraph.</p>')
         else:
-            parts.append(mark_safe('<p class="earlier-wording-note">This refers to an earlier wording.</p>'))
-    if annotation.is_fact_check and annotation.claim and annotation.claim != annotation.quote:
-        parts.append(format_html('<p class="claim"><strong>Claim:</strong> {}</p>', annotation.claim))
+            parts.append('<p class="earlier-wording-note">This refers to an earlier wording.</p>')
+    if fact_check and annotation.claim and annotation.claim != quote:
+        parts.append(f'<p class="claim"><strong>Claim:</strong> {_e(annotation.claim)}</p>')
     # body_html was sanitised by nh3 when saved (annotations.rendering)
-    parts.append(format_html('<div class="annotation-body">{}</div>', mark_safe(annotation.body_html)))
-    parts.append(_evidence(annotation))
+    parts.append(f'<div class="annotation-body">{annotation.body_html}</div>')
+    evidence = _evidence(annotation)
+    if evidence:
+        parts.append(evidence)
     tags = annotation.tag_list
     if tags:
-        parts.append(
-            format_html(
-                '<ul class="tag-list" aria-label="Tags">{}</ul>',
-                format_html_join("", '<li><a class="tag" href="{}" rel="tag">{}</a></li>', ((_tag_url(t.slug), t.name) for t in tags)),
-            )
-        )
+        links = "".join(f'<li><a class="tag" href="{_e(_tag_url(t.slug))}" rel="tag">{_e(t.name)}</a></li>' for t in tags)
+        parts.append(f'<ul class="tag-list" aria-label="Tags">{links}</ul>')
     if annotation.moderation_reason and is_own and status != Annotation.Status.APPROVED:
-        parts.append(
-            format_html('<p class="moderation-reason"><strong>Moderator’s reason:</strong> {}</p>', annotation.moderation_reason)
-        )
+        parts.append(f'<p class="moderation-reason"><strong>Moderator’s reason:</strong> {_e(annotation.moderation_reason)}</p>')
 
     author = annotation.author
-    who = (
-        format_html('<a href="{}">{}</a>', _author_url(author.get_username()), author.get_username())
-        if author is not None
-        else "a former user"
-    )
+    if author is not None:
+        name = author.get_username()
+        who = f'<a href="{_e(_author_url(name))}">{_e(name)}</a>'
+    else:
+        who = "a former user"
+    iso, day = _dates(annotation.created_at)
     edited = " (edited)" if int(annotation.updated_at.timestamp()) != int(annotation.created_at.timestamp()) else ""
-    meta = [
-        format_html(
-            '<span>{}</span> · <time datetime="{}">{}</time>{} · <a href="{}">Permalink</a>',
-            who,
-            date_filter(annotation.created_at, "c"),
-            date_filter(annotation.created_at, "j M Y"),
-            edited,
-            _url("annotations:annotation-detail", annotation.pk),
-        )
-    ]
-    if user_id is not None and not is_own and status == Annotation.Status.APPROVED and not annotation.is_private:
-        meta.append(format_html(' · <a href="{}" rel="nofollow">Flag</a>', _url("annotations:annotation-flag", annotation.pk)))
+    meta = f'<span>{who}</span> · <time datetime="{iso}">{day}</time>{edited} · <a href="{_url("annotations:annotation-detail", pk)}">Permalink</a>'
+    if user_id is not None and not is_own and status == Annotation.Status.APPROVED and not private:
+        meta += f' · <a href="{_url("annotations:annotation-flag", pk)}" rel="nofollow">Flag</a>'
     if is_own:
-        meta.append(
-            format_html(
-                ' · <a href="{}">Edit</a> · <a href="{}">Delete</a>',
-                _url("annotations:annotation-edit", annotation.pk),
-                _url("annotations:annotation-delete", annotation.pk),
-            )
+        meta += (
+            f' · <a href="{_url("annotations:annotation-edit", pk)}">Edit</a>'
+            f' · <a href="{_url("annotations:annotation-delete", pk)}">Delete</a>'
         )
-    parts.append(format_html('<footer class="annotation-meta">{}</footer>', mark_safe("".join(meta))))
-    return format_html(
-        '<article class="{}" id="a-{}">{}</article>', classes, annotation.pk, mark_safe("\n".join(str(p) for p in parts if p))
-    )
+    parts.append(f'<footer class="annotation-meta">{meta}</footer>')
+    classes = f"annotation annotation-{_e(annotation.kind)}{' is-private' if private else ''} status-{_e(status)}"
+    return mark_safe(f'<article class="{classes}" id="a-{pk}">' + "\n".join(parts) + "</article>")
+
+
+def render_highlighted_text(segments) -> SafeString:
+    """A paragraph's text with its quoted runs in ``<mark>`` and a ``[n]`` link after each quote.
+
+    The marks carry a background and an underline and the numbered link
+    follows, so the highlight does not rely on colour alone.
+    """
+    out = []
+    for segment in segments:
+        text = _e(segment.text)
+        if segment.annotation_ids:
+            ids = " ".join(str(pk) for pk in segment.annotation_ids)
+            out.append(f'<mark class="quote-mark" data-annotations="{ids}">{text}</mark>')
+        else:
+            out.append(text)
+        for a in segment.ends:
+            out.append(
+                f'<a class="quote-ref" href="#a-{a.pk}"><span class="visually-hidden">annotation </span>'
+                f'[{getattr(a, "number", None) or "*"}]</a>'
+            )
+    return mark_safe("".join(out))

@@ -222,8 +222,11 @@ class Annotation(models.Model):
 
     @property
     def tag_list(self) -> list:
-        """The tags, from the ``tag_links`` prefetch when a selector made it (no taggit manager per row)."""
-        links = getattr(self, "tag_links", None)
+        """The tags, as a selector attached them when it did (no taggit manager per row)."""
+        attached = getattr(self, "tag_objects", None)  # annotations.selectors.article_annotations
+        if attached is not None:
+            return attached
+        links = getattr(self, "tag_links", None)  # annotations.selectors.card_prefetches
         if links is not None:
             return [link.tag for link in links]
         return list(self.tags.all())

@@ -345,8 +345,8 @@ def _populate(article, make_annotation, *, paragraphs: int, per_paragraph: int):
 @pytest.mark.parametrize("size", [(0, 2), (8, 5)], ids=["small", "large"])
 def test_query_count_is_fixed(client, article, make_annotation, django_assert_num_queries, size):
     _populate(article, make_annotation, paragraphs=size[0], per_paragraph=size[1])
-    # 1 the article with its source; 2 its current blocks; 3 the public
-    # annotations with their authors; 4 their tags; 5 their evidence
-    with django_assert_num_queries(5):
+    # 1 the article with its source; 2 its blocks; 3 the public annotations;
+    # 4 their authors; 5 their tags; 6 their evidence
+    with django_assert_num_queries(6):
         text = export(client, article)
     assert text.count("]: **") == Annotation.objects.count()

@@ -76,9 +76,9 @@ def test_article_page_all_views(client, sizes, django_assert_num_queries):
             from django.core.cache import cache
 
             cache.clear()
-            # 1 article + source; 2 blocks; 3 annotations + authors, paragraphs, revisions; 4 tags; 5 evidence;
-            # 6 the article's revisions (corrections note)
-            with django_assert_num_queries(6):
+            # 1 article + source; 2 blocks; 3 annotations + revisions; 4 authors; 5 tags; 6 evidence;
+            # 7 the article's revisions (corrections note)
+            with django_assert_num_queries(7):
                 assert client.get(f"/articles/{slug}/{query}").status_code == 200
             # warm: the article only (the body comes from the cache)
             with django_assert_num_queries(1):

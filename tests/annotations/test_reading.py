@@ -156,9 +156,9 @@ def test_article_page_queries_do_not_grow_with_data(client, make_article, make_a
     for i in range(40):
         make_annotation(article=big, block=f"k{i + 1:03d}", tags=["a", f"t{i}"], kind=FC if i % 2 else "note")
     for article in (small, big):
-        # 1 article + source, 2 blocks, 3 annotations + authors/paragraphs/revisions, 4 tags, 5 evidence,
-        # 6 revisions (corrections note)
-        with django_assert_num_queries(6):
+        # 1 article + source, 2 blocks, 3 annotations + revisions, 4 authors, 5 tags, 6 evidence,
+        # 7 revisions (corrections note)
+        with django_assert_num_queries(7):
             page(client, article, "?view=annotated&tag=a")
 
 
