@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-browser setup setup-dev lint check-deploy bench serve-prod clean backup restore
+.PHONY: run test test-browser setup setup-dev lint check-deploy bench serve-prod clean backup restore audit
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ serve-prod: $(VENV)/.installed
 ## Benchmark the production set-up (BENCH_ARGS="--quick" for a smoke run; --redis, --keep-db).
 bench: $(VENV)/.installed
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+## Known vulnerabilities in the pinned dependencies (pip-audit; needs the vulnerability service online).
+audit: $(VENV)/.installed
+	$(PIP) install --quiet pip-audit
+	$(VENV)/bin/pip-audit --requirement requirements.txt --progress-spinner off
 
 lint: setup-dev
 	$(VENV)/bin/ruff check .
