@@ -159,27 +159,35 @@ class FlagInline(admin.TabularInline):
         return super().get_queryset(request).select_related("reporter", "resolved_by")
 
 
-class ArticleFilter(admin.SimpleListFilter):
-    """Articles by title (the article table is small: no scan of annotations)."""
+class _IdFilter(admin.SimpleListFilter):
+    """Filter on one foreign key by id; subclasses say which and offer the choices."""
 
-    title = "article"
-    parameter_name = "article"
-
-    def lookups(self, request, model_admin):
-        return [(str(pk), title[:60]) for pk, title in Article.objects.order_by("title").values_list("pk", "title")[:500]]
+    field_name = ""
 
     def queryset(self, request, queryset):
         value = small_int(self.value())
         if value is not None:
-            return queryset.filter(article_id=value)
+            return queryset.filter(**{self.field_name: value})
         return queryset
 
 
-class AuthorFilter(admin.SimpleListFilter):
+class ArticleFilter(_IdFilter):
+    """Articles by title (the article table is small: no scan of annotations)."""
+
+    title = "article"
+    parameter_name = "article"
+    field_name = "article_id"
+
+    def lookups(self, request, model_admin):
+        return [(str(pk), title[:60]) for pk, title in Article.objects.order_by("title").values_list("pk", "title")[:500]]
+
+
+class AuthorFilter(_IdFilter):
     """People who have annotated (choices cached; filtering is exact)."""
 
     title = "author"
     parameter_name = "author"
+    field_name = "author_id"
 
     def lookups(self, request, model_admin):
         def compute():
@@ -188,12 +196,6 @@ class AuthorFilter(admin.SimpleListFilter):
             return [(str(pk), name) for pk, name in User.objects.filter(pk__in=ids).order_by("username").values_list("pk", "username")[:500]]
 
         return _cached_choices("admin:annotation-author-choices", compute)
-
-    def queryset(self, request, queryset):
-        value = small_int(self.value())
-        if value is not None:
-            return queryset.filter(author_id=value)
-        return queryset
 
 
 class FlaggedFilter(admin.SimpleListFilter):
