@@ -249,3 +249,30 @@ def test_claim_review_on_the_permalink(client, reading_article):
     assert reviews[0]["url"].endswith(f"/annotations/{check.pk}/")
     note = Annotation.objects.get(body="Public note one")
     assert _json_ld(client.get(f"/annotations/{note.pk}/").content.decode()) == []
+
+
+def test_anonymous_readers_get_the_whole_page_from_the_cache(client, reading_article):
+    first = page(client, reading_article)
+    second = page(client, reading_article)
+    assert first.templates and not second.templates  # the second was not rendered
+    assert second.content == first.content
+    assert 'rel="http://www.w3.org/ns/oa#annotationService"' in second["Link"]
+
+
+def test_a_reader_with_a_session_or_messages_never_gets_the_shared_page(client, reading_article):
+    page(client, reading_article)  # fills the shared page
+    client.cookies["messages"] = "pending"
+    assert page(client, reading_article).templates  # rendered for them
+    del client.cookies["messages"]
+    client.cookies["sessionid"] = "some-session"
+    assert page(client, reading_article).templates
+
+
+def test_the_shared_page_follows_the_article_version(client, reading_article, moderator, django_capture_on_commit_callbacks):
+    from annotations import moderation
+
+    page(client, reading_article)
+    pending = Annotation.objects.get(body="SECRET pending")
+    with django_capture_on_commit_callbacks(execute=True):
+        moderation.approve(annotation=pending, actor=moderator)
+    assert "SECRET pending" in page(client, reading_article).content.decode()
