@@ -350,6 +350,16 @@ class TagAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
 
+    def save_model(self, request, obj, form, change):
+        services.save_tag(tag=obj)
+
+    def delete_model(self, request, obj):
+        services.delete_tag(tag=obj)
+
+    def delete_queryset(self, request, queryset):
+        for tag in queryset:
+            services.delete_tag(tag=tag)
+
 
 # taggit registers its own Tag model; this site uses annotations.Tag instead.
 try:

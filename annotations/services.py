@@ -297,3 +297,23 @@ def save_from_admin(*, annotation: Annotation, actor, is_new: bool) -> Annotatio
         moderation.record_creation(annotation)
     bump_article(annotation.article_id)
     return annotation
+
+
+def _bump_articles_with_tag(tag: Tag) -> None:
+    for article_id in Annotation.objects.filter(tags=tag).order_by().values_list("article_id", flat=True).distinct():
+        bump_article(article_id)
+
+
+@transaction.atomic
+def save_tag(*, tag: Tag) -> Tag:
+    """Save a tag an editor changed (a rename, say) and refresh every article page that shows it."""
+    tag.save()
+    _bump_articles_with_tag(tag)
+    return tag
+
+
+@transaction.atomic
+def delete_tag(*, tag: Tag) -> None:
+    """Delete a tag everywhere; the article pages that showed it are refreshed."""
+    _bump_articles_with_tag(tag)
+    tag.delete()

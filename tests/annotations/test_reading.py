@@ -276,3 +276,17 @@ def test_the_shared_page_follows_the_article_version(client, reading_article, mo
     with django_capture_on_commit_callbacks(execute=True):
         moderation.approve(annotation=pending, actor=moderator)
     assert "SECRET pending" in page(client, reading_article).content.decode()
+
+
+def test_renaming_a_tag_refreshes_the_cached_page(client, reading_article, editor, django_capture_on_commit_callbacks):
+    from annotations.models import Tag
+
+    assert ">tone</a>" in page(client, reading_article).content.decode()
+    tag = Tag.objects.get(name="tone")
+    client.force_login(editor)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/admin/annotations/tag/{tag.pk}/change/", {"name": "register", "slug": "register"})
+    assert response.status_code == 302
+    client.logout()
+    html = page(client, reading_article).content.decode()
+    assert ">register</a>" in html and ">tone</a>" not in html
