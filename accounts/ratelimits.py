@@ -59,7 +59,9 @@ def retry_after(request, action: str) -> int | None:
 
 
 def too_many_requests(request, seconds: int):
-    response = render(request, "429.html", {"retry_after": seconds, "retry_minutes": max(1, round(seconds / 60))}, status=429)
+    response = render(
+        request, "429.html", {"retry_after": seconds, "retry_minutes": max(1, round(seconds / 60))}, status=429
+    )
     response["Retry-After"] = str(seconds)
     return response
 

@@ -33,9 +33,11 @@ class AnnotationAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         article_id = self.data.get("article") or article_id or self.initial.get("article") or self.instance.article_id
         if small_int(article_id) is not None:
-            self.fields["block"].queryset = Block.objects.filter(
-                article_id=article_id, removed_at__isnull=True
-            ).exclude(kind=Block.Kind.IMAGE).order_by("position")
+            self.fields["block"].queryset = (
+                Block.objects.filter(article_id=article_id, removed_at__isnull=True)
+                .exclude(kind=Block.Kind.IMAGE)
+                .order_by("position")
+            )
         else:
             self.fields["block"].help_text = "Choose the article first: its paragraphs are listed here."
 
@@ -61,7 +63,9 @@ class AnnotationAdminForm(forms.ModelForm):
             try:
                 if unchanged:
                     # keep the stored anchor (the quote may occur more than once)
-                    anchor = resolve_quote(block.text, quote, start=self.instance.quote_start, end=self.instance.quote_end)
+                    anchor = resolve_quote(
+                        block.text, quote, start=self.instance.quote_start, end=self.instance.quote_end
+                    )
                 else:
                     anchor = resolve_quote(
                         block.text, quote, prefix=self.instance.quote_prefix, suffix=self.instance.quote_suffix
@@ -179,7 +183,9 @@ class ArticleFilter(_IdFilter):
     field_name = "article_id"
 
     def lookups(self, request, model_admin):
-        return [(str(pk), title[:60]) for pk, title in Article.objects.order_by("title").values_list("pk", "title")[:500]]
+        return [
+            (str(pk), title[:60]) for pk, title in Article.objects.order_by("title").values_list("pk", "title")[:500]
+        ]
 
 
 class AuthorFilter(_IdFilter):
@@ -193,7 +199,10 @@ class AuthorFilter(_IdFilter):
         def compute():
             ids = Annotation.objects.order_by().values_list("author_id", flat=True).distinct()
             User = Annotation._meta.get_field("author").related_model
-            return [(str(pk), name) for pk, name in User.objects.filter(pk__in=ids).order_by("username").values_list("pk", "username")[:500]]
+            return [
+                (str(pk), name)
+                for pk, name in User.objects.filter(pk__in=ids).order_by("username").values_list("pk", "username")[:500]
+            ]
 
         return _cached_choices("admin:annotation-author-choices", compute)
 
@@ -257,27 +266,70 @@ class AnnotationAdmin(admin.ModelAdmin):
     inlines = [EvidenceInline, FlagInline, ModerationLogInline]
     actions = [admin_moderation.bulk_approve, admin_moderation.bulk_reject, admin_moderation.bulk_hide]
     change_form_template = "admin/annotations/annotation/change_form.html"
-    list_display = ["__str__", "kind", "verdict", "status", "visibility", "open_flag_count", "anchor_state", "article_title", "author", "tag_names", "created_at"]
-    list_filter = ["status", "kind", "verdict", "visibility", FlaggedFilter, admin_revisions.AnchorStateFilter, TagFilter, ArticleFilter, AuthorFilter, "created_at"]
+    list_display = [
+        "__str__",
+        "kind",
+        "verdict",
+        "status",
+        "visibility",
+        "open_flag_count",
+        "anchor_state",
+        "article_title",
+        "author",
+        "tag_names",
+        "created_at",
+    ]
+    list_filter = [
+        "status",
+        "kind",
+        "verdict",
+        "visibility",
+        FlaggedFilter,
+        admin_revisions.AnchorStateFilter,
+        TagFilter,
+        ArticleFilter,
+        AuthorFilter,
+        "created_at",
+    ]
     search_fields = ["body", "quote", "claim", "author__username", "tags__name"]
     list_select_related = ["article", "block", "author"]
-    readonly_fields = ["status", "moderated_by", "moderated_at", "moderation_reason", "quote_start", "quote_end", "created_at", "updated_at"]
+    readonly_fields = [
+        "status",
+        "moderated_by",
+        "moderated_at",
+        "moderation_reason",
+        "quote_start",
+        "quote_end",
+        "created_at",
+        "updated_at",
+    ]
     show_full_result_count = False
     list_per_page = 50
     # no date_hierarchy: its two DISTINCT-date queries scan the whole table on every load
     fieldsets = [
         ("Target", {"fields": ["article", "block", "quote", ("quote_start", "quote_end")]}),
         ("Annotation", {"fields": ["kind", "visibility", "body", "tags"]}),
-        ("Fact-check", {"fields": ["claim", "verdict"], "description": "For fact-checks: the verdict and at least one evidence source (below) are required."}),
-        ("Moderation", {"fields": ["status", "moderated_by", "moderated_at", "moderation_reason", "created_at", "updated_at"]}),
+        (
+            "Fact-check",
+            {
+                "fields": ["claim", "verdict"],
+                "description": "For fact-checks: the verdict and at least one evidence source (below) are required.",
+            },
+        ),
+        (
+            "Moderation",
+            {"fields": ["status", "moderated_by", "moderated_at", "moderation_reason", "created_at", "updated_at"]},
+        ),
     ]
 
     class Media:
         js = ["annotations_admin/annotation_form.js"]
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request).prefetch_related(
-            Prefetch("tagged_items", queryset=TaggedAnnotation.objects.select_related("tag"))
+        queryset = (
+            super()
+            .get_queryset(request)
+            .prefetch_related(Prefetch("tagged_items", queryset=TaggedAnnotation.objects.select_related("tag")))
         )
         # private notes are their author's alone, in the back office too
         return queryset.exclude(Q(visibility=Annotation.Visibility.PRIVATE) & ~Q(author=request.user))
@@ -328,8 +380,16 @@ class AnnotationAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path("queue/", self.admin_site.admin_view(lambda r: admin_moderation.queue_view(self, r)), name="annotations_annotation_queue"),
-            path("decide/", self.admin_site.admin_view(lambda r: admin_moderation.decide_view(self, r)), name="annotations_annotation_decide"),
+            path(
+                "queue/",
+                self.admin_site.admin_view(lambda r: admin_moderation.queue_view(self, r)),
+                name="annotations_annotation_queue",
+            ),
+            path(
+                "decide/",
+                self.admin_site.admin_view(lambda r: admin_moderation.decide_view(self, r)),
+                name="annotations_annotation_decide",
+            ),
             # re-anchoring after revisions: re-attach an annotation or confirm it orphaned (admin_revisions.py)
             path(
                 "<path:object_id>/reanchor/",

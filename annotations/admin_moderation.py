@@ -31,7 +31,11 @@ def queue_queryset():
         .prefetch_related(
             Prefetch("tagged_items", queryset=TaggedAnnotation.objects.select_related("tag")),
             "evidence",
-            Prefetch("flags", queryset=Flag.objects.filter(resolution=Flag.Resolution.OPEN).select_related("reporter"), to_attr="open_flags"),
+            Prefetch(
+                "flags",
+                queryset=Flag.objects.filter(resolution=Flag.Resolution.OPEN).select_related("reporter"),
+                to_attr="open_flags",
+            ),
         )
         .order_by("created_at", "pk")
     )
@@ -47,7 +51,9 @@ def queue_view(model_admin, request):
     if after_pk is not None:
         first = Annotation.objects.filter(pk=after_pk).values("created_at").first()
         if first:
-            queryset = queryset.filter(Q(created_at__gt=first["created_at"]) | Q(created_at=first["created_at"], pk__gt=after_pk))
+            queryset = queryset.filter(
+                Q(created_at__gt=first["created_at"]) | Q(created_at=first["created_at"], pk__gt=after_pk)
+            )
     rows = list(queryset[: QUEUE_PAGE_SIZE + 1])
     has_more = len(rows) > QUEUE_PAGE_SIZE
     rows = rows[:QUEUE_PAGE_SIZE]
@@ -84,11 +90,17 @@ def decide_view(model_admin, request):
     try:
         if decision in ("keep", "hide_flagged"):
             moderation.resolve_flags(
-                annotation=annotation, actor=request.user, decision="keep" if decision == "keep" else "hide", note=reason
+                annotation=annotation,
+                actor=request.user,
+                decision="keep" if decision == "keep" else "hide",
+                note=reason,
             )
         else:
             moderation.decide(
-                decision=decision, annotation=annotation, actor=request.user, reason=reason,
+                decision=decision,
+                annotation=annotation,
+                actor=request.user,
+                reason=reason,
                 expected_status=request.POST.get("expected_status") or None,
             )
     except ValidationError as exc:
@@ -108,14 +120,19 @@ def _bulk(decision: str, label: str):
             for annotation in queryset.select_related(None).prefetch_related(None).only("pk", "status"):
                 try:
                     moderation.decide(
-                        decision=decision, annotation=annotation, actor=request.user,
-                        reason=form.cleaned_data["reason"], expected_status=annotation.status,
+                        decision=decision,
+                        annotation=annotation,
+                        actor=request.user,
+                        reason=form.cleaned_data["reason"],
+                        expected_status=annotation.status,
                     )
                     done += 1
                 except ValidationError as exc:
                     refused.append(f"#{annotation.pk}: {' '.join(exc.messages)}")
             if done:
-                model_admin.message_user(request, f"{label}: {done} annotation{'s' if done != 1 else ''}.", messages.SUCCESS)
+                model_admin.message_user(
+                    request, f"{label}: {done} annotation{'s' if done != 1 else ''}.", messages.SUCCESS
+                )
             for message in refused[:20]:
                 model_admin.message_user(request, message, messages.WARNING)
             return None

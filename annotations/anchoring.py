@@ -117,7 +117,9 @@ def resolve_quote(
         raise AnchorError("The quote does not occur in this paragraph. Copy it exactly from the text.")
     if len(spans) > 1 and (prefix or suffix):
         spans = [
-            (s, e) for s, e in spans if text[:s].endswith(prefix[-CONTEXT_LENGTH:]) and text[e:].startswith(suffix[:CONTEXT_LENGTH])
+            (s, e)
+            for s, e in spans
+            if text[:s].endswith(prefix[-CONTEXT_LENGTH:]) and text[e:].startswith(suffix[:CONTEXT_LENGTH])
         ] or spans
     if len(spans) > 1:
         raise AnchorError(

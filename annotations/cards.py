@@ -58,14 +58,18 @@ def _evidence(annotation: Annotation) -> str:
     items = []
     for source in sources:
         archived = (
-            f' (<a href="{_e(source.archived_url)}" rel="nofollow noopener ugc">archived</a>)' if source.archived_url else ""
+            f' (<a href="{_e(source.archived_url)}" rel="nofollow noopener ugc">archived</a>)'
+            if source.archived_url
+            else ""
         )
         excerpt = (
             f'<blockquote class="evidence-excerpt">{linebreaksbr(source.excerpt, autoescape=True)}</blockquote>'
             if source.excerpt
             else ""
         )
-        items.append(f'<li><a href="{_e(source.url)}" rel="nofollow noopener ugc">{_e(source.title)}</a>{archived}{excerpt}</li>')
+        items.append(
+            f'<li><a href="{_e(source.url)}" rel="nofollow noopener ugc">{_e(source.title)}</a>{archived}{excerpt}</li>'
+        )
     return f'<div class="evidence"><p class="evidence-label">Evidence</p><ul>{"".join(items)}</ul></div>'
 
 
@@ -127,10 +131,14 @@ def render_card(annotation: Annotation, *, user) -> SafeString:
         parts.append(evidence)
     tags = annotation.tag_list
     if tags:
-        links = "".join(f'<li><a class="tag" href="{_e(_tag_url(t.slug))}" rel="tag">{_e(t.name)}</a></li>' for t in tags)
+        links = "".join(
+            f'<li><a class="tag" href="{_e(_tag_url(t.slug))}" rel="tag">{_e(t.name)}</a></li>' for t in tags
+        )
         parts.append(f'<ul class="tag-list" aria-label="Tags">{links}</ul>')
     if annotation.moderation_reason and is_own and status != Annotation.Status.APPROVED:
-        parts.append(f'<p class="moderation-reason"><strong>Moderator’s reason:</strong> {_e(annotation.moderation_reason)}</p>')
+        parts.append(
+            f'<p class="moderation-reason"><strong>Moderator’s reason:</strong> {_e(annotation.moderation_reason)}</p>'
+        )
 
     author = annotation.author
     if author is not None:
@@ -170,6 +178,6 @@ def render_highlighted_text(segments) -> SafeString:
         for a in segment.ends:
             out.append(
                 f'<a class="quote-ref" href="#a-{a.pk}"><span class="visually-hidden">annotation </span>'
-                f'[{getattr(a, "number", None) or "*"}]</a>'
+                f"[{getattr(a, 'number', None) or '*'}]</a>"
             )
     return mark_safe("".join(out))

@@ -60,7 +60,10 @@ class AnnotationForm(forms.Form):
         help_text="Fact-checks only. Defaults to the quote.",
     )
     verdict = forms.ChoiceField(
-        required=False, choices=[("", "— choose a verdict —"), *Verdict.choices], label="Verdict", help_text="Fact-checks only."
+        required=False,
+        choices=[("", "— choose a verdict —"), *Verdict.choices],
+        label="Verdict",
+        help_text="Fact-checks only.",
     )
 
     def __init__(self, *args, editing: bool = False, **kwargs):
@@ -82,8 +85,12 @@ class AnnotationForm(forms.Form):
 class EvidenceForm(forms.Form):
     url = forms.URLField(label="Source URL", max_length=1000, required=False, assume_scheme="https")
     title = forms.CharField(label="Source title", max_length=300, required=False)
-    excerpt = forms.CharField(label="Quoted excerpt (optional)", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
-    archived_url = forms.URLField(label="Archived copy URL (optional)", max_length=1000, required=False, assume_scheme="https")
+    excerpt = forms.CharField(
+        label="Quoted excerpt (optional)", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    archived_url = forms.URLField(
+        label="Archived copy URL (optional)", max_length=1000, required=False, assume_scheme="https"
+    )
 
     def clean(self):
         data = super().clean()
@@ -102,7 +109,12 @@ class EvidenceForm(forms.Form):
 class EvidenceFormSet(forms.BaseFormSet):
     def evidence_inputs(self) -> list[EvidenceInput]:
         return [
-            EvidenceInput(url=f.cleaned_data["url"], title=f.cleaned_data["title"], excerpt=f.cleaned_data.get("excerpt", ""), archived_url=f.cleaned_data.get("archived_url", ""))
+            EvidenceInput(
+                url=f.cleaned_data["url"],
+                title=f.cleaned_data["title"],
+                excerpt=f.cleaned_data.get("excerpt", ""),
+                archived_url=f.cleaned_data.get("archived_url", ""),
+            )
             for f in self.forms
             if f.cleaned_data and f.cleaned_data.get("url")
         ]
@@ -111,8 +123,12 @@ class EvidenceFormSet(forms.BaseFormSet):
 def evidence_formset(data=None, initial=None, blank_rows: int = 2) -> EvidenceFormSet:
     initial = list(initial or [])
     formset_class = formset_factory(
-        EvidenceForm, formset=EvidenceFormSet, extra=max(0, min(blank_rows, MAX_EVIDENCE - len(initial))),
-        max_num=MAX_EVIDENCE, validate_max=True, absolute_max=MAX_EVIDENCE,
+        EvidenceForm,
+        formset=EvidenceFormSet,
+        extra=max(0, min(blank_rows, MAX_EVIDENCE - len(initial))),
+        max_num=MAX_EVIDENCE,
+        validate_max=True,
+        absolute_max=MAX_EVIDENCE,
     )
     return formset_class(data=data, initial=initial, prefix="evidence")
 
@@ -120,7 +136,10 @@ def evidence_formset(data=None, initial=None, blank_rows: int = 2) -> EvidenceFo
 class FlagForm(forms.Form):
     reason = forms.ChoiceField(choices=Flag.Reason.choices, widget=forms.RadioSelect, label="What is wrong?")
     text = forms.CharField(
-        required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3}), label="Details",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Details",
         help_text="Required when the reason is “other”. Moderators read this; the author does not.",
     )
 
@@ -135,6 +154,8 @@ class ModerationDecisionForm(forms.Form):
     """The reason a moderator gives for a bulk action (shown to the authors)."""
 
     reason = forms.CharField(
-        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text="Shown to each author and sent in the e-mail. Required to reject or hide.",
     )

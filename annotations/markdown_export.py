@@ -349,7 +349,11 @@ def _footnote(annotation: Annotation, *, base_url: str) -> str:
     tags = [escape_inline(tag.name) for tag in annotation.tag_list]
     if tags:
         blocks.append(f"**Tags:** {', '.join(tags)}")
-    who = escape_inline(annotation.author.get_username()) if annotation.author_id and annotation.author else "a former user"
+    who = (
+        escape_inline(annotation.author.get_username())
+        if annotation.author_id and annotation.author
+        else "a former user"
+    )
     when = _date(annotation.moderated_at or annotation.created_at)
     permalink = _absolute(base_url, annotation.get_absolute_url())
     blocks.append(f"— {who}, {when} · [Permalink]({link_destination(permalink) or permalink})")

@@ -137,7 +137,9 @@ class Annotation(models.Model):
     open_flag_count = models.PositiveIntegerField(default=0, editable=False)
 
     # re-anchoring after article revisions (annotations.services_revisions)
-    anchor_state = models.CharField(max_length=20, choices=AnchorState.choices, default=AnchorState.ANCHORED, editable=False)
+    anchor_state = models.CharField(
+        max_length=20, choices=AnchorState.choices, default=AnchorState.ANCHORED, editable=False
+    )
     original_quote = models.TextField(
         blank=True, editable=False, help_text="The quote as first written; empty until a revision re-anchors it."
     )
@@ -148,11 +150,21 @@ class Annotation(models.Model):
         null=True, blank=True, editable=False, help_text="Confidence (0-100) of the last automatic re-anchoring."
     )
     original_revision = models.ForeignKey(
-        ArticleRevision, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+",
+        ArticleRevision,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
         help_text="The article revision it was written on.",
     )
     anchored_revision = models.ForeignKey(
-        ArticleRevision, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+",
+        ArticleRevision,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
         help_text="The revision whose text its quote offsets refer to (empty: the one it was written on).",
     )
     anchor_reviewed_by = models.ForeignKey(
@@ -173,9 +185,7 @@ class Annotation(models.Model):
             ("moderate_annotation", "Can approve, reject and hide annotations"),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(kind="note") | ~Q(verdict=""), name="annotation_fact_check_has_verdict"
-            ),
+            models.CheckConstraint(condition=Q(kind="note") | ~Q(verdict=""), name="annotation_fact_check_has_verdict"),
             models.CheckConstraint(
                 condition=(Q(quote="") & Q(quote_start__isnull=True) & Q(quote_end__isnull=True))
                 | (~Q(quote="") & Q(quote_start__isnull=False) & Q(quote_end__gt=models.F("quote_start"))),
@@ -306,7 +316,11 @@ class ModerationLog(models.Model):
     annotation = models.ForeignKey(Annotation, on_delete=models.SET_NULL, null=True, related_name="moderation_log")
     annotation_ref = models.PositiveBigIntegerField(help_text="The annotation's id, kept if it is deleted.")
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         help_text="Empty for automatic changes (such as hiding after reader flags).",
     )
     action = models.CharField(max_length=16, choices=Action.choices)

@@ -45,7 +45,12 @@ class StaleDecision(ModerationError):
 
 
 def can_moderate(user) -> bool:
-    return user is not None and user.is_authenticated and user.is_active and user.has_perm("annotations.moderate_annotation")
+    return (
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and user.has_perm("annotations.moderate_annotation")
+    )
 
 
 def flag_threshold() -> int:
@@ -65,7 +70,14 @@ def _log(annotation: Annotation, *, actor, action: str, from_status: str, to_sta
 
 
 def record_creation(annotation: Annotation) -> None:
-    _log(annotation, actor=annotation.author, action=Action.CREATE, from_status="", to_status=annotation.status, reason="")
+    _log(
+        annotation,
+        actor=annotation.author,
+        action=Action.CREATE,
+        from_status="",
+        to_status=annotation.status,
+        reason="",
+    )
 
 
 @transaction.atomic
@@ -127,19 +139,27 @@ def transition(
 
 
 def approve(*, annotation, actor, reason="", expected_status=Status.PENDING) -> Annotation:
-    return transition(annotation=annotation, to_status=Status.APPROVED, actor=actor, reason=reason, expected_status=expected_status)
+    return transition(
+        annotation=annotation, to_status=Status.APPROVED, actor=actor, reason=reason, expected_status=expected_status
+    )
 
 
 def reject(*, annotation, actor, reason, expected_status=Status.PENDING) -> Annotation:
-    return transition(annotation=annotation, to_status=Status.REJECTED, actor=actor, reason=reason, expected_status=expected_status)
+    return transition(
+        annotation=annotation, to_status=Status.REJECTED, actor=actor, reason=reason, expected_status=expected_status
+    )
 
 
 def hide(*, annotation, actor, reason, expected_status=Status.APPROVED) -> Annotation:
-    return transition(annotation=annotation, to_status=Status.HIDDEN, actor=actor, reason=reason, expected_status=expected_status)
+    return transition(
+        annotation=annotation, to_status=Status.HIDDEN, actor=actor, reason=reason, expected_status=expected_status
+    )
 
 
 def unhide(*, annotation, actor, reason="", expected_status=Status.HIDDEN) -> Annotation:
-    return transition(annotation=annotation, to_status=Status.APPROVED, actor=actor, reason=reason, expected_status=expected_status)
+    return transition(
+        annotation=annotation, to_status=Status.APPROVED, actor=actor, reason=reason, expected_status=expected_status
+    )
 
 
 DECISIONS = {"approve": approve, "reject": reject, "hide": hide, "unhide": unhide}
@@ -177,7 +197,13 @@ def notify_author(annotation: Annotation, *, action: str, reason: str) -> None:
     ]
     if reason:
         lines += ["", f"Reason: {reason}"]
-    lines += ["", f"Your {what}: {url}", f"All your annotations: {settings.SITE_URL.rstrip('/')}/accounts/annotations/", "", f"— {settings.SITE_NAME}"]
+    lines += [
+        "",
+        f"Your {what}: {url}",
+        f"All your annotations: {settings.SITE_URL.rstrip('/')}/accounts/annotations/",
+        "",
+        f"— {settings.SITE_NAME}",
+    ]
     send_mail(
         subject=f"Your {what} {outcome.split(' and ')[0]}",
         message="\n".join(lines),
@@ -245,13 +271,38 @@ def resolve_flags(*, annotation: Annotation, actor, decision: str, note: str = "
     locked.open_flag_count = 0
     if decision == "keep":
         if locked.status == Status.HIDDEN:
-            return transition(annotation=locked, to_status=Status.APPROVED, actor=actor, action=Action.FLAGS_KEPT, reason=note, expected_status=Status.HIDDEN)
-        _log(locked, actor=actor, action=Action.FLAGS_KEPT, from_status=locked.status, to_status=locked.status, reason=note)
+            return transition(
+                annotation=locked,
+                to_status=Status.APPROVED,
+                actor=actor,
+                action=Action.FLAGS_KEPT,
+                reason=note,
+                expected_status=Status.HIDDEN,
+            )
+        _log(
+            locked,
+            actor=actor,
+            action=Action.FLAGS_KEPT,
+            from_status=locked.status,
+            to_status=locked.status,
+            reason=note,
+        )
         return locked
     if locked.status == Status.APPROVED:
-        return transition(annotation=locked, to_status=Status.HIDDEN, actor=actor, action=Action.FLAGS_HIDDEN, reason=note, expected_status=Status.APPROVED)
+        return transition(
+            annotation=locked,
+            to_status=Status.HIDDEN,
+            actor=actor,
+            action=Action.FLAGS_HIDDEN,
+            reason=note,
+            expected_status=Status.APPROVED,
+        )
     # already hidden (by the flags): the moderator confirms it, with the reason the author sees
-    Annotation.objects.filter(pk=locked.pk).update(moderated_by=actor, moderated_at=timezone.now(), moderation_reason=note)
-    _log(locked, actor=actor, action=Action.FLAGS_HIDDEN, from_status=locked.status, to_status=locked.status, reason=note)
+    Annotation.objects.filter(pk=locked.pk).update(
+        moderated_by=actor, moderated_at=timezone.now(), moderation_reason=note
+    )
+    _log(
+        locked, actor=actor, action=Action.FLAGS_HIDDEN, from_status=locked.status, to_status=locked.status, reason=note
+    )
     transaction.on_commit(lambda: notify_author(locked, action=Action.FLAGS_HIDDEN, reason=note))
     return locked

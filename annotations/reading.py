@@ -94,7 +94,9 @@ def summarise(annotations: list[Annotation], *, is_translation: bool) -> FactChe
     for a in checks:
         grouped.setdefault(a.verdict, []).append(a)
     by_verdict = [
-        VerdictCount(value, info.label, len(grouped[value]), grouped[value]) for value, info in SCALE.items() if value in grouped
+        VerdictCount(value, info.label, len(grouped[value]), grouped[value])
+        for value, info in SCALE.items()
+        if value in grouped
     ]
     return FactCheckSummary(
         total=len(checks),

@@ -16,9 +16,8 @@ ALLOWED_TAGS = {"p", "br", "em", "strong", "a", "ul", "ol", "li", "blockquote", 
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 ALLOWED_SCHEMES = {"http", "https", "mailto"}
 
-_markdown = (
-    MarkdownIt("zero", {"html": False, "linkify": False, "typographer": False, "breaks": True})
-    .enable(["emphasis", "link", "list", "blockquote", "backticks", "newline", "escape", "autolink", "entity"])
+_markdown = MarkdownIt("zero", {"html": False, "linkify": False, "typographer": False, "breaks": True}).enable(
+    ["emphasis", "link", "list", "blockquote", "backticks", "newline", "escape", "autolink", "entity"]
 )
 
 

@@ -71,7 +71,10 @@ def search(query: str) -> SearchResults:
         for word in _words(query):
             blocks = blocks.filter(text__icontains=word)
             annotations = annotations.filter(
-                Q(body__icontains=word) | Q(quote__icontains=word) | Q(claim__icontains=word) | Q(tags__name__iexact=word)
+                Q(body__icontains=word)
+                | Q(quote__icontains=word)
+                | Q(claim__icontains=word)
+                | Q(tags__name__iexact=word)
             )
         blocks = blocks.order_by("article_id", "position")
         annotations = annotations.distinct().order_by("-created_at")

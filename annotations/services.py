@@ -115,7 +115,9 @@ def _check_evidence(kind: str, evidence: Sequence[EvidenceInput]) -> list[Eviden
         try:
             row.full_clean(exclude=["annotation"])
         except ValidationError as exc:
-            messages = [f"Evidence {position + 1}, {field}: {' '.join(errs)}" for field, errs in exc.message_dict.items()]
+            messages = [
+                f"Evidence {position + 1}, {field}: {' '.join(errs)}" for field, errs in exc.message_dict.items()
+            ]
             raise ValidationError({"evidence": messages}) from None
         rows.append(row)
     return rows
@@ -257,7 +259,10 @@ def update_annotation(
     _save(annotation, tags=tag_names, evidence=rows)
     if new_status != annotation.status:
         annotation = moderation.transition(
-            annotation=annotation, to_status=new_status, actor=actor, action=moderation.Action.RESUBMIT,
+            annotation=annotation,
+            to_status=new_status,
+            actor=actor,
+            action=moderation.Action.RESUBMIT,
             reason="Edited by the author.",
         )
     bump_article(annotation.article_id)

@@ -29,7 +29,9 @@ def parse_tags(value: str | list[str]) -> list[str]:
         if not name or name in names:
             continue
         if len(name) > TAG_MAX_LENGTH:
-            raise ValidationError(f"Tags have at most {TAG_MAX_LENGTH} characters: “{name[:TAG_MAX_LENGTH]}…” is longer.")
+            raise ValidationError(
+                f"Tags have at most {TAG_MAX_LENGTH} characters: “{name[:TAG_MAX_LENGTH]}…” is longer."
+            )
         if not _TAG_RE.match(name):
             raise ValidationError(f"“{name}” is not a valid tag: use letters, digits, spaces and . ' & + -")
         names.append(name)

@@ -12,7 +12,9 @@ urlpatterns = [
     path("fact-checks/feed/", require_safe(feeds.FactCheckFeed()), name="fact-check-feed"),
     path("articles/<slug:slug>/p/<slug:key>/annotate/", annotate.annotation_create, name="annotation-create"),
     path("annotations/<int:pk>.jsonld", w3c.annotation_jsonld, name="annotation-jsonld"),
-    path("articles/<slug:slug>/annotations/", w3c.article_annotations_collection, name="article-annotations-collection"),
+    path(
+        "articles/<slug:slug>/annotations/", w3c.article_annotations_collection, name="article-annotations-collection"
+    ),
     path("annotations/<int:pk>/", reading.annotation_detail, name="annotation-detail"),
     path("annotations/<int:pk>/edit/", annotate.annotation_edit, name="annotation-edit"),
     path("annotations/<int:pk>/delete/", annotate.annotation_delete, name="annotation-delete"),

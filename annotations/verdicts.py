@@ -38,12 +38,24 @@ SCALE: dict[str, VerdictInfo] = {
     info.value: info
     for info in [
         VerdictInfo(Verdict.ACCURATE, "Accurate", 5, "The passage is correct and faithful to its source."),
-        VerdictInfo(Verdict.MOSTLY_ACCURATE, "Mostly accurate", 4, "Correct in substance; a detail is off or imprecise."),
-        VerdictInfo(Verdict.MISSING_CONTEXT, "Missing context", 3, "Literally true, but leaves out what a reader needs."),
-        VerdictInfo(Verdict.MISLEADING, "Misleading", 2, "Gives a wrong impression, by emphasis, hedges dropped or terms changed."),
+        VerdictInfo(
+            Verdict.MOSTLY_ACCURATE, "Mostly accurate", 4, "Correct in substance; a detail is off or imprecise."
+        ),
+        VerdictInfo(
+            Verdict.MISSING_CONTEXT, "Missing context", 3, "Literally true, but leaves out what a reader needs."
+        ),
+        VerdictInfo(
+            Verdict.MISLEADING,
+            "Misleading",
+            2,
+            "Gives a wrong impression, by emphasis, hedges dropped or terms changed.",
+        ),
         VerdictInfo(Verdict.FALSE, "False", 1, "Says something the source or the record contradicts."),
         VerdictInfo(
-            Verdict.MISTRANSLATION, "Mistranslation", None, "The copy does not say what the original says (translation drift)."
+            Verdict.MISTRANSLATION,
+            "Mistranslation",
+            None,
+            "The copy does not say what the original says (translation drift).",
         ),
         VerdictInfo(Verdict.UNVERIFIABLE, "Unverifiable", None, "Cannot be checked against available evidence."),
     ]

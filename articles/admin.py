@@ -17,10 +17,27 @@ class SourceInline(admin.StackedInline):
     max_num = 1
     verbose_name_plural = "source details"
     fieldsets = [
-        ("Original work", {"fields": ["original_url", "original_title", "original_author", "original_published_on", "original_language"]}),
-        ("The copy we store", {"fields": ["publisher_name", "publisher_url", "copy_url", "copy_published_on", "copy_language"]}),
+        (
+            "Original work",
+            {
+                "fields": [
+                    "original_url",
+                    "original_title",
+                    "original_author",
+                    "original_published_on",
+                    "original_language",
+                ]
+            },
+        ),
+        (
+            "The copy we store",
+            {"fields": ["publisher_name", "publisher_url", "copy_url", "copy_published_on", "copy_language"]},
+        ),
         ("Translation", {"fields": ["is_translation", "translated_from", "translation_notes"]}),
-        ("Retrieval, archive and rights", {"fields": ["retrieved_on", "archived_url", "rights_note", "editorial_notes"]}),
+        (
+            "Retrieval, archive and rights",
+            {"fields": ["retrieved_on", "archived_url", "rights_note", "editorial_notes"]},
+        ),
     ]
 
 
@@ -46,7 +63,9 @@ class BlockInline(admin.TabularInline):
     readonly_fields = ["key"]
     ordering = ["position"]
     verbose_name = "block"
-    verbose_name_plural = "blocks (in reading order; 'Delete' removes a block from the text but keeps it for its annotations)"
+    verbose_name_plural = (
+        "blocks (in reading order; 'Delete' removes a block from the text but keeps it for its annotations)"
+    )
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(removed_at__isnull=True)
@@ -85,7 +104,14 @@ class ArticleAdmin(admin.ModelAdmin):
     form = ArticleAdminForm
     list_display = ["title", "status", "section", "language", "published_on", "publisher"]
     list_filter = ["status", "section", "language"]
-    search_fields = ["title", "dek", "slug", "source__publisher_name", "source__original_title", "source__original_author"]
+    search_fields = [
+        "title",
+        "dek",
+        "slug",
+        "source__publisher_name",
+        "source__original_title",
+        "source__original_author",
+    ]
     list_select_related = ["source"]
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "published_on"
@@ -139,7 +165,9 @@ class ArticleAdmin(admin.ModelAdmin):
             if request.user.is_superuser or not annotated:
                 perms_needed = set()
             else:
-                perms_needed = {"annotations (an annotated article can only be deleted by a superuser; unpublish it instead)"}
+                perms_needed = {
+                    "annotations (an annotated article can only be deleted by a superuser; unpublish it instead)"
+                }
         return deleted, counts, perms_needed, protected
 
     @admin.display(ordering="source__publisher_name")
@@ -219,8 +247,16 @@ class ArticleRevisionAdmin(admin.ModelAdmin):
     """The history of every article's text: read-only, written by the revise and import services."""
 
     list_display = [
-        "article_title", "number", "source", "created_at", "created_by", "paragraphs",
-        "annotations_kept", "annotations_moved", "annotations_flagged", "annotations_orphaned",
+        "article_title",
+        "number",
+        "source",
+        "created_at",
+        "created_by",
+        "paragraphs",
+        "annotations_kept",
+        "annotations_moved",
+        "annotations_flagged",
+        "annotations_orphaned",
     ]
     list_display_links = ["article_title", "number"]
     list_filter = ["source", ("article", admin.RelatedOnlyFieldListFilter)]
@@ -229,7 +265,12 @@ class ArticleRevisionAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     show_full_result_count = False
     fields = [
-        "article", "number", "source", "created_by", "created_at", "note",
+        "article",
+        "number",
+        "source",
+        "created_by",
+        "created_at",
+        "note",
         ("annotations_kept", "annotations_moved", "annotations_flagged", "annotations_orphaned"),
     ]
     readonly_fields = [name for row in fields for name in (row if isinstance(row, tuple) else (row,))]
@@ -263,7 +304,8 @@ class ArticleRevisionAdmin(admin.ModelAdmin):
         if revision is not None:
             extra = {
                 "changes": [
-                    {**change, "diff": word_diff_html(change["old_text"], change["new_text"])} for change in revision.changes
+                    {**change, "diff": word_diff_html(change["old_text"], change["new_text"])}
+                    for change in revision.changes
                 ],
                 "outcomes": self._outcomes(revision),
             }
@@ -282,11 +324,12 @@ class ArticleRevisionAdmin(admin.ModelAdmin):
                 {
                     **row,
                     "annotation_obj": annotation,
-                    "change_url": reverse("admin:annotations_annotation_change", args=[row["annotation"]]) if annotation else "",
+                    "change_url": reverse("admin:annotations_annotation_change", args=[row["annotation"]])
+                    if annotation
+                    else "",
                     "reanchor_url": reverse("admin:annotations_annotation_reanchor", args=[row["annotation"]])
                     if annotation
                     else "",
                 }
             )
         return rows
-

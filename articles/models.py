@@ -35,7 +35,9 @@ class Article(models.Model):
     slug = models.SlugField(max_length=120, help_text="The article's address: /articles/<slug>/")
     dek = models.TextField("dek", blank=True, help_text="A one- or two-sentence summary shown under the headline.")
     section = models.CharField(max_length=100, blank=True)
-    language = models.CharField(max_length=20, default="en", help_text="Language of the text we store (BCP 47, e.g. en).")
+    language = models.CharField(
+        max_length=20, default="en", help_text="Language of the text we store (BCP 47, e.g. en)."
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     published_on = models.DateField(null=True, blank=True, help_text="Date of the copy we store.")
     # Identifies the imported document across re-imports (the original's URL,
@@ -89,7 +91,9 @@ class Source(models.Model):
     # translation
     is_translation = models.BooleanField(default=False)
     translated_from = models.CharField(
-        max_length=200, blank=True, help_text="The language or text it was translated from, e.g. 'a Chinese translation of the English original'."
+        max_length=200,
+        blank=True,
+        help_text="The language or text it was translated from, e.g. 'a Chinese translation of the English original'.",
     )
     translation_notes = models.TextField(blank=True)
 
@@ -168,7 +172,6 @@ class Block(models.Model):
         self.position = None
 
 
-
 class ArticleRevision(models.Model):
     """One change to an article's blocks: who, when, what changed, and what it did to annotations.
 
@@ -198,7 +201,11 @@ class ArticleRevision(models.Model):
     number = models.PositiveIntegerField(help_text="1 for the first text, then 2, 3, … per article.")
     source = models.CharField(max_length=10, choices=Origin.choices)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         help_text="Empty for imports from the command line.",
     )
     created_at = models.DateTimeField(default=timezone.now)

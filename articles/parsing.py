@@ -105,10 +105,10 @@ def decode_document(raw: bytes, *, name: str = "the file") -> str:
 
 # ---------------------------------------------------------------- parsing
 
-SECTION_DATE_RE = re.compile(
-    r"^#\s*(?P<section>[^#·•|]*?)\s*[·•|]\s*(?P<date>\d{4}[-/.]\d{1,2}[-/.]\d{1,2})\s*$"
+SECTION_DATE_RE = re.compile(r"^#\s*(?P<section>[^#·•|]*?)\s*[·•|]\s*(?P<date>\d{4}[-/.]\d{1,2}[-/.]\d{1,2})\s*$")
+IMAGE_PLACEHOLDER_RE = re.compile(
+    r"^[\[【(（]?\s*(图片|圖片|图像|圖像|image|picture|photo|img)\s*[\]】)）]?$", re.IGNORECASE
 )
-IMAGE_PLACEHOLDER_RE = re.compile(r"^[\[【(（]?\s*(图片|圖片|图像|圖像|image|picture|photo|img)\s*[\]】)）]?$", re.IGNORECASE)
 SOURCE_LINK_RE = re.compile(
     r"^(?:blog|original|source|original\s+article|原文)\s*(?:link|url|链接|地址)?\s*[:：]\s*<?(?P<url>https?://[^\s<>]+?)>?\s*$",
     re.IGNORECASE,
@@ -120,8 +120,10 @@ BULLET_RE = re.compile(r"^\s*[•●▪◦·∙]\s*")
 COMPANY_RE = re.compile(
     r"(?P<name>[^\n]*?\b(?:Co\.,?\s*Ltd\.?|Ltd\.?|Limited|Inc\.?|LLC|GmbH|Corporation|Corp\.?))(?=\s|$|[,;:])"
 )
-COPYRIGHT_RE = re.compile(r"^(?:copyright\s*)?(?:©|\(c\))\s*(?:\d{4}(?:\s*[-–]\s*\d{4})?)?\s*(?P<name>.+?)\.?\s*$", re.IGNORECASE)
-SENTENCE_END = tuple('.!?。！？:;,，；：…"”’\')')
+COPYRIGHT_RE = re.compile(
+    r"^(?:copyright\s*)?(?:©|\(c\))\s*(?:\d{4}(?:\s*[-–]\s*\d{4})?)?\s*(?P<name>.+?)\.?\s*$", re.IGNORECASE
+)
+SENTENCE_END = tuple(".!?。！？:;,，；：…\"”’')")
 HEADING_MAX_CHARS = 80
 HEADING_MAX_WORDS = 10
 TITLE_MAX_CHARS = 300

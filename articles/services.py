@@ -70,7 +70,13 @@ class ImportResult:
     @property
     def changed(self) -> bool:
         return bool(
-            self.created or self.article_changes or self.added or self.edited or self.moved or self.removed or self.source_filled
+            self.created
+            or self.article_changes
+            or self.added
+            or self.edited
+            or self.moved
+            or self.removed
+            or self.source_filled
         )
 
     def summary(self) -> str:

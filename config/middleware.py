@@ -14,9 +14,14 @@ class RejectNulBytesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if "\x00" in request.path or self._has_nul(request.GET) or (
-            request.method == "POST" and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data")
-            and self._has_nul(request.POST)
+        if (
+            "\x00" in request.path
+            or self._has_nul(request.GET)
+            or (
+                request.method == "POST"
+                and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data")
+                and self._has_nul(request.POST)
+            )
         ):
             return HttpResponseBadRequest("Bad request: NUL characters are not accepted.", content_type="text/plain")
         return self.get_response(request)

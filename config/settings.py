@@ -25,7 +25,9 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if not DEBUG else ["127.0.0.1", "localhost", "[::1]", "testserver"])
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=[] if not DEBUG else ["127.0.0.1", "localhost", "[::1]", "testserver"]
+)
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -161,7 +163,12 @@ ANNOTATIONS_FLAG_HIDE_THRESHOLD = env.int("ANNOTATIONS_FLAG_HIDE_THRESHOLD", def
 # ("new": accounts younger than RATE_LIMIT_NEW_ACCOUNT_AGE seconds), and per IP.
 RATE_LIMIT_NEW_ACCOUNT_AGE = env.int("RATE_LIMIT_NEW_ACCOUNT_AGE", default=24 * 3600)
 RATE_LIMITS = {
-    "annotate": {"new": "10/h", "member": "60/h", "trusted": "300/h", "ip": env.str("RATE_LIMIT_ANNOTATE_IP", default="300/h")},
+    "annotate": {
+        "new": "10/h",
+        "member": "60/h",
+        "trusted": "300/h",
+        "ip": env.str("RATE_LIMIT_ANNOTATE_IP", default="300/h"),
+    },
     "edit": {"new": "30/h", "member": "120/h", "trusted": "600/h", "ip": "600/h"},
     "flag": {"new": "5/h", "member": "30/h", "trusted": "60/h", "ip": "100/h"},
     "signup": {"anonymous": "5/h", "ip": "5/h"},

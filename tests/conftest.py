@@ -54,10 +54,18 @@ def superuser(make_user):
 @pytest.fixture
 def make_article(db):
     def make(title="A test article", *, slug=None, status=Article.Status.PUBLISHED, paragraphs=3, **fields):
-        article = Article.objects.create(title=title, slug=slug or f"article-{Article.objects.count() + 1}", status=status, **fields)
+        article = Article.objects.create(
+            title=title, slug=slug or f"article-{Article.objects.count() + 1}", status=status, **fields
+        )
         Source.objects.create(article=article, publisher_name="Test Publisher")
         for i in range(paragraphs):
-            Block.objects.create(article=article, key=f"k{i + 1:03d}", position=i + 1, kind=Block.Kind.PARAGRAPH, text=f"Paragraph {i + 1} text.")
+            Block.objects.create(
+                article=article,
+                key=f"k{i + 1:03d}",
+                position=i + 1,
+                kind=Block.Kind.PARAGRAPH,
+                text=f"Paragraph {i + 1} text.",
+            )
         return article
 
     return make

@@ -15,9 +15,17 @@ from annotations.services import EvidenceInput, QuoteInput, create_annotation
 from articles.models import Article
 
 MODELS = [
-    "articles.Article", "articles.Source", "articles.Block",
-    "annotations.Annotation", "annotations.Evidence", "annotations.Tag", "annotations.TaggedAnnotation",
-    "annotations.ModerationLog", "annotations.Flag", "auth.User", "auth.Group",
+    "articles.Article",
+    "articles.Source",
+    "articles.Block",
+    "annotations.Annotation",
+    "annotations.Evidence",
+    "annotations.Tag",
+    "annotations.TaggedAnnotation",
+    "annotations.ModerationLog",
+    "annotations.Flag",
+    "auth.User",
+    "auth.Group",
 ]
 
 
@@ -32,7 +40,9 @@ def snapshot() -> list:
             fields = dict(row["fields"])
             if label == "auth.User":
                 fields.pop("last_login", None)
-            rows.append(json.dumps({"model": row["model"], "pk": row.get("pk"), "fields": fields}, sort_keys=True, default=str))
+            rows.append(
+                json.dumps({"model": row["model"], "pk": row.get("pk"), "fields": fields}, sort_keys=True, default=str)
+            )
     return sorted(rows)
 
 
@@ -40,8 +50,14 @@ def snapshot() -> list:
 def populated(make_article, author, other_user, moderator, make_user, django_capture_on_commit_callbacks):
     article = make_article("Backed up", slug="backed-up", paragraphs=3)
     check = create_annotation(
-        author=author, article=article, block_key="k001", kind="fact_check", body="Check *this*",
-        quote=QuoteInput(exact="Paragraph 1"), verdict="false", tags="Translation, tone",
+        author=author,
+        article=article,
+        block_key="k001",
+        kind="fact_check",
+        body="Check *this*",
+        quote=QuoteInput(exact="Paragraph 1"),
+        verdict="false",
+        tags="Translation, tone",
         evidence=[EvidenceInput(url="https://example.org/a", title="A source", excerpt="quoted")],
     )
     note = create_annotation(author=author, article=article, block_key="k002", kind="note", body="Note 😀", tags="tone")
@@ -91,7 +107,9 @@ def test_backup_never_overwrites(populated, tmp_path):
     assert path.read_text() == "keep me"
 
 
-@pytest.mark.parametrize("content", [b"not json", b"[{\"model\": \"nope.nope\", \"fields\": {}}]", b"[1, 2", b"\x00\x01binary"])
+@pytest.mark.parametrize(
+    "content", [b"not json", b'[{"model": "nope.nope", "fields": {}}]', b"[1, 2", b"\x00\x01binary"]
+)
 def test_restore_refuses_what_is_not_a_backup(db, tmp_path, content):
     path = tmp_path / "bad.json"
     path.write_bytes(content)

@@ -23,7 +23,11 @@ def production_env(**extra) -> dict:
 def test_check_deploy_is_clean_with_production_settings():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=production_env(), capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=production_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -36,8 +40,12 @@ def test_production_settings_are_hardened():
         " s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS > 0, s.SECURE_CONTENT_TYPE_NOSNIFF, s.X_FRAME_OPTIONS)"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env={**production_env(), "DJANGO_SETTINGS_MODULE": "config.settings"},
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**production_env(), "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.stdout.split() == ["True", "True", "True", "True", "True", "True", "True", "DENY"], result.stderr
 
@@ -86,6 +94,8 @@ def test_no_inline_script_in_templates():
             head = chunk.split(">", 1)[0]
             if "src=" not in head and "application/ld+json" not in head:
                 offenders.append(str(path.relative_to(ROOT)))
-        if " on" in text and any(f" on{event}=" in text for event in ("click", "load", "error", "submit", "change", "mouseover")):
+        if " on" in text and any(
+            f" on{event}=" in text for event in ("click", "load", "error", "submit", "change", "mouseover")
+        ):
             offenders.append(f"{path.relative_to(ROOT)} (inline handler)")
     assert offenders == []

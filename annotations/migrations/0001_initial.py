@@ -8,114 +8,262 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('articles', '0001_initial'),
+        ("articles", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('slug', models.SlugField(allow_unicode=True, max_length=100, unique=True, verbose_name='slug')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                ("slug", models.SlugField(allow_unicode=True, max_length=100, unique=True, verbose_name="slug")),
             ],
             options={
-                'verbose_name': 'tag',
-                'verbose_name_plural': 'tags',
-                'ordering': ['name'],
+                "verbose_name": "tag",
+                "verbose_name_plural": "tags",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Annotation',
+            name="Annotation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('note', 'Note'), ('fact_check', 'Fact-check')], default='note', max_length=12)),
-                ('visibility', models.CharField(choices=[('public', 'Public'), ('private', 'Private (only you)')], default='public', max_length=8)),
-                ('body', models.TextField(help_text='Plain text with a little Markdown: *emphasis*, **strong**, [links](https://…), lists, > quotes.', validators=[django.core.validators.MaxLengthValidator(5000)])),
-                ('body_html', models.TextField(blank=True, editable=False)),
-                ('quote', models.TextField(blank=True, validators=[django.core.validators.MaxLengthValidator(1000)])),
-                ('quote_prefix', models.CharField(blank=True, max_length=64)),
-                ('quote_suffix', models.CharField(blank=True, max_length=64)),
-                ('quote_start', models.PositiveIntegerField(blank=True, null=True)),
-                ('quote_end', models.PositiveIntegerField(blank=True, null=True)),
-                ('claim', models.TextField(blank=True, validators=[django.core.validators.MaxLengthValidator(1000)])),
-                ('verdict', models.CharField(blank=True, choices=[('accurate', 'Accurate'), ('mostly_accurate', 'Mostly accurate'), ('missing_context', 'Missing context'), ('misleading', 'Misleading'), ('false', 'False'), ('mistranslation', 'Mistranslation'), ('unverifiable', 'Unverifiable')], max_length=20)),
-                ('status', models.CharField(choices=[('pending', 'Pending review'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('hidden', 'Hidden')], default='pending', max_length=10)),
-                ('moderated_at', models.DateTimeField(blank=True, null=True)),
-                ('moderation_reason', models.TextField(blank=True, help_text='Shown to the author.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='annotations', to='articles.article')),
-                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='annotations', to=settings.AUTH_USER_MODEL)),
-                ('block', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='annotations', to='articles.block', verbose_name='paragraph')),
-                ('moderated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("note", "Note"), ("fact_check", "Fact-check")], default="note", max_length=12
+                    ),
+                ),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[("public", "Public"), ("private", "Private (only you)")],
+                        default="public",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "body",
+                    models.TextField(
+                        help_text="Plain text with a little Markdown: *emphasis*, **strong**, [links](https://…), lists, > quotes.",
+                        validators=[django.core.validators.MaxLengthValidator(5000)],
+                    ),
+                ),
+                ("body_html", models.TextField(blank=True, editable=False)),
+                ("quote", models.TextField(blank=True, validators=[django.core.validators.MaxLengthValidator(1000)])),
+                ("quote_prefix", models.CharField(blank=True, max_length=64)),
+                ("quote_suffix", models.CharField(blank=True, max_length=64)),
+                ("quote_start", models.PositiveIntegerField(blank=True, null=True)),
+                ("quote_end", models.PositiveIntegerField(blank=True, null=True)),
+                ("claim", models.TextField(blank=True, validators=[django.core.validators.MaxLengthValidator(1000)])),
+                (
+                    "verdict",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("accurate", "Accurate"),
+                            ("mostly_accurate", "Mostly accurate"),
+                            ("missing_context", "Missing context"),
+                            ("misleading", "Misleading"),
+                            ("false", "False"),
+                            ("mistranslation", "Mistranslation"),
+                            ("unverifiable", "Unverifiable"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending review"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("hidden", "Hidden"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("moderated_at", models.DateTimeField(blank=True, null=True)),
+                ("moderation_reason", models.TextField(blank=True, help_text="Shown to the author.")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="annotations", to="articles.article"
+                    ),
+                ),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="annotations",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "block",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="annotations",
+                        to="articles.block",
+                        verbose_name="paragraph",
+                    ),
+                ),
+                (
+                    "moderated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['block__position', 'quote_start', 'created_at'],
-                'permissions': [('moderate_annotation', 'Can approve, reject and hide annotations')],
+                "ordering": ["block__position", "quote_start", "created_at"],
+                "permissions": [("moderate_annotation", "Can approve, reject and hide annotations")],
             },
         ),
         migrations.CreateModel(
-            name='Evidence',
+            name="Evidence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('url', models.URLField(max_length=1000, validators=[django.core.validators.URLValidator(message='Enter an http:// or https:// address.', schemes=['http', 'https'])], verbose_name='URL')),
-                ('title', models.CharField(max_length=300)),
-                ('excerpt', models.TextField(blank=True, validators=[django.core.validators.MaxLengthValidator(2000)], verbose_name='quoted excerpt')),
-                ('archived_url', models.URLField(blank=True, max_length=1000, validators=[django.core.validators.URLValidator(message='Enter an http:// or https:// address.', schemes=['http', 'https'])], verbose_name='archived copy URL')),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('annotation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='evidence', to='annotations.annotation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "url",
+                    models.URLField(
+                        max_length=1000,
+                        validators=[
+                            django.core.validators.URLValidator(
+                                message="Enter an http:// or https:// address.", schemes=["http", "https"]
+                            )
+                        ],
+                        verbose_name="URL",
+                    ),
+                ),
+                ("title", models.CharField(max_length=300)),
+                (
+                    "excerpt",
+                    models.TextField(
+                        blank=True,
+                        validators=[django.core.validators.MaxLengthValidator(2000)],
+                        verbose_name="quoted excerpt",
+                    ),
+                ),
+                (
+                    "archived_url",
+                    models.URLField(
+                        blank=True,
+                        max_length=1000,
+                        validators=[
+                            django.core.validators.URLValidator(
+                                message="Enter an http:// or https:// address.", schemes=["http", "https"]
+                            )
+                        ],
+                        verbose_name="archived copy URL",
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "annotation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="evidence",
+                        to="annotations.annotation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'evidence source',
-                'verbose_name_plural': 'evidence',
-                'ordering': ['annotation', 'position', 'pk'],
+                "verbose_name": "evidence source",
+                "verbose_name_plural": "evidence",
+                "ordering": ["annotation", "position", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='TaggedAnnotation',
+            name="TaggedAnnotation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('content_object', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tagged_items', to='annotations.annotation')),
-                ('tag', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tagged_annotations', to='annotations.tag')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "content_object",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tagged_items",
+                        to="annotations.annotation",
+                    ),
+                ),
+                (
+                    "tag",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tagged_annotations",
+                        to="annotations.tag",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='annotation',
-            name='tags',
-            field=taggit.managers.TaggableManager(blank=True, help_text='A comma-separated list of tags.', through='annotations.TaggedAnnotation', to='annotations.Tag', verbose_name='Tags'),
+            model_name="annotation",
+            name="tags",
+            field=taggit.managers.TaggableManager(
+                blank=True,
+                help_text="A comma-separated list of tags.",
+                through="annotations.TaggedAnnotation",
+                to="annotations.Tag",
+                verbose_name="Tags",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='taggedannotation',
-            constraint=models.UniqueConstraint(fields=('content_object', 'tag'), name='tagged_annotation_unique'),
+            model_name="taggedannotation",
+            constraint=models.UniqueConstraint(fields=("content_object", "tag"), name="tagged_annotation_unique"),
         ),
         migrations.AddIndex(
-            model_name='annotation',
-            index=models.Index(fields=['article', 'status', 'visibility'], name='annotation_reading_idx'),
+            model_name="annotation",
+            index=models.Index(fields=["article", "status", "visibility"], name="annotation_reading_idx"),
         ),
         migrations.AddIndex(
-            model_name='annotation',
-            index=models.Index(fields=['status', 'created_at'], name='annotation_queue_idx'),
+            model_name="annotation",
+            index=models.Index(fields=["status", "created_at"], name="annotation_queue_idx"),
         ),
         migrations.AddIndex(
-            model_name='annotation',
-            index=models.Index(fields=['author', '-created_at'], name='annotation_author_idx'),
+            model_name="annotation",
+            index=models.Index(fields=["author", "-created_at"], name="annotation_author_idx"),
         ),
         migrations.AddConstraint(
-            model_name='annotation',
-            constraint=models.CheckConstraint(condition=models.Q(('kind', 'note'), models.Q(('verdict', ''), _negated=True), _connector='OR'), name='annotation_fact_check_has_verdict'),
+            model_name="annotation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind", "note"), models.Q(("verdict", ""), _negated=True), _connector="OR"),
+                name="annotation_fact_check_has_verdict",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='annotation',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('quote', ''), ('quote_start__isnull', True), ('quote_end__isnull', True)), models.Q(models.Q(('quote', ''), _negated=True), ('quote_start__isnull', False), ('quote_end__gt', models.F('quote_start'))), _connector='OR'), name='annotation_quote_has_offsets'),
+            model_name="annotation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("quote", ""), ("quote_start__isnull", True), ("quote_end__isnull", True)),
+                    models.Q(
+                        models.Q(("quote", ""), _negated=True),
+                        ("quote_start__isnull", False),
+                        ("quote_end__gt", models.F("quote_start")),
+                    ),
+                    _connector="OR",
+                ),
+                name="annotation_quote_has_offsets",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='annotation',
-            constraint=models.CheckConstraint(condition=models.Q(('body', ''), _negated=True), name='annotation_body_not_empty'),
+            model_name="annotation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("body", ""), _negated=True), name="annotation_body_not_empty"
+            ),
         ),
     ]

@@ -7,94 +7,192 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('annotations', '0002_roles'),
-        ('articles', '0001_initial'),
+        ("annotations", "0002_roles"),
+        ("articles", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Flag',
+            name="Flag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('spam', 'Spam'), ('abuse', 'Abusive or harassing'), ('inaccurate', 'Inaccurate'), ('off_topic', 'Off-topic'), ('other', 'Other')], max_length=12)),
-                ('text', models.TextField(blank=True, validators=[django.core.validators.MaxLengthValidator(1000)], verbose_name='details')),
-                ('resolution', models.CharField(choices=[('open', 'Open'), ('kept', 'Kept (annotation stays)'), ('hidden', 'Annotation hidden')], default='open', max_length=8)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('resolution_note', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("spam", "Spam"),
+                            ("abuse", "Abusive or harassing"),
+                            ("inaccurate", "Inaccurate"),
+                            ("off_topic", "Off-topic"),
+                            ("other", "Other"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "text",
+                    models.TextField(
+                        blank=True, validators=[django.core.validators.MaxLengthValidator(1000)], verbose_name="details"
+                    ),
+                ),
+                (
+                    "resolution",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("kept", "Kept (annotation stays)"),
+                            ("hidden", "Annotation hidden"),
+                        ],
+                        default="open",
+                        max_length=8,
+                    ),
+                ),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("resolution_note", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['created_at', 'pk'],
+                "ordering": ["created_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='ModerationLog',
+            name="ModerationLog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('annotation_ref', models.PositiveBigIntegerField(help_text="The annotation's id, kept if it is deleted.")),
-                ('action', models.CharField(choices=[('create', 'Created'), ('approve', 'Approved'), ('reject', 'Rejected'), ('hide', 'Hidden'), ('unhide', 'Restored'), ('resubmit', 'Edited by the author (back to review)'), ('flag_hide', 'Hidden by reader flags'), ('flags_kept', 'Flags resolved: kept'), ('flags_hidden', 'Flags resolved: hidden')], max_length=16)),
-                ('from_status', models.CharField(blank=True, choices=[('pending', 'Pending review'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('hidden', 'Hidden')], max_length=10)),
-                ('to_status', models.CharField(choices=[('pending', 'Pending review'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('hidden', 'Hidden')], max_length=10)),
-                ('reason', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "annotation_ref",
+                    models.PositiveBigIntegerField(help_text="The annotation's id, kept if it is deleted."),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("create", "Created"),
+                            ("approve", "Approved"),
+                            ("reject", "Rejected"),
+                            ("hide", "Hidden"),
+                            ("unhide", "Restored"),
+                            ("resubmit", "Edited by the author (back to review)"),
+                            ("flag_hide", "Hidden by reader flags"),
+                            ("flags_kept", "Flags resolved: kept"),
+                            ("flags_hidden", "Flags resolved: hidden"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "from_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("pending", "Pending review"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("hidden", "Hidden"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending review"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("hidden", "Hidden"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("reason", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
             ],
             options={
-                'verbose_name': 'moderation log entry',
-                'verbose_name_plural': 'moderation log',
-                'ordering': ['created_at', 'pk'],
+                "verbose_name": "moderation log entry",
+                "verbose_name_plural": "moderation log",
+                "ordering": ["created_at", "pk"],
             },
         ),
         migrations.AddField(
-            model_name='annotation',
-            name='open_flag_count',
+            model_name="annotation",
+            name="open_flag_count",
             field=models.PositiveIntegerField(default=0, editable=False),
         ),
         migrations.AddIndex(
-            model_name='annotation',
-            index=models.Index(condition=models.Q(('open_flag_count__gt', 0)), fields=['created_at'], name='annotation_flagged_idx'),
+            model_name="annotation",
+            index=models.Index(
+                condition=models.Q(("open_flag_count__gt", 0)), fields=["created_at"], name="annotation_flagged_idx"
+            ),
         ),
         migrations.AddField(
-            model_name='flag',
-            name='annotation',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='flags', to='annotations.annotation'),
+            model_name="flag",
+            name="annotation",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="flags", to="annotations.annotation"
+            ),
         ),
         migrations.AddField(
-            model_name='flag',
-            name='reporter',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='flags', to=settings.AUTH_USER_MODEL),
+            model_name="flag",
+            name="reporter",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="flags", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='flag',
-            name='resolved_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="flag",
+            name="resolved_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='moderationlog',
-            name='actor',
-            field=models.ForeignKey(blank=True, help_text='Empty for automatic changes (such as hiding after reader flags).', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="moderationlog",
+            name="actor",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Empty for automatic changes (such as hiding after reader flags).",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='moderationlog',
-            name='annotation',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='moderation_log', to='annotations.annotation'),
+            model_name="moderationlog",
+            name="annotation",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="moderation_log",
+                to="annotations.annotation",
+            ),
         ),
         migrations.AddIndex(
-            model_name='flag',
-            index=models.Index(fields=['annotation', 'resolution'], name='flag_open_idx'),
+            model_name="flag",
+            index=models.Index(fields=["annotation", "resolution"], name="flag_open_idx"),
         ),
         migrations.AddConstraint(
-            model_name='flag',
-            constraint=models.UniqueConstraint(fields=('annotation', 'reporter'), name='flag_once_per_reader'),
+            model_name="flag",
+            constraint=models.UniqueConstraint(fields=("annotation", "reporter"), name="flag_once_per_reader"),
         ),
         migrations.AddConstraint(
-            model_name='flag',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('reason', 'other'), _negated=True), models.Q(('text', ''), _negated=True), _connector='OR'), name='flag_other_has_text'),
+            model_name="flag",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("reason", "other"), _negated=True), models.Q(("text", ""), _negated=True), _connector="OR"
+                ),
+                name="flag_other_has_text",
+            ),
         ),
         migrations.AddIndex(
-            model_name='moderationlog',
-            index=models.Index(fields=['annotation_ref', 'created_at'], name='modlog_annotation_idx'),
+            model_name="moderationlog",
+            index=models.Index(fields=["annotation_ref", "created_at"], name="modlog_annotation_idx"),
         ),
     ]

@@ -6,62 +6,128 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('annotations', '0003_moderation'),
-        ('articles', '0002_articlerevision'),
+        ("annotations", "0003_moderation"),
+        ("articles", "0002_articlerevision"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='annotation',
-            name='anchor_reviewed_at',
+            model_name="annotation",
+            name="anchor_reviewed_at",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='annotation',
-            name='anchor_reviewed_by',
-            field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="annotation",
+            name="anchor_reviewed_by",
+            field=models.ForeignKey(
+                blank=True,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='annotation',
-            name='anchor_score',
-            field=models.FloatField(blank=True, editable=False, help_text='Confidence (0-100) of the last automatic re-anchoring.', null=True),
+            model_name="annotation",
+            name="anchor_score",
+            field=models.FloatField(
+                blank=True,
+                editable=False,
+                help_text="Confidence (0-100) of the last automatic re-anchoring.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='annotation',
-            name='anchor_state',
-            field=models.CharField(choices=[('anchored', 'Anchored'), ('moved', 'Re-anchored automatically'), ('needs_reanchoring', 'Needs re-anchoring'), ('orphaned', 'Orphaned (its text was removed)')], default='anchored', editable=False, max_length=20),
+            model_name="annotation",
+            name="anchor_state",
+            field=models.CharField(
+                choices=[
+                    ("anchored", "Anchored"),
+                    ("moved", "Re-anchored automatically"),
+                    ("needs_reanchoring", "Needs re-anchoring"),
+                    ("orphaned", "Orphaned (its text was removed)"),
+                ],
+                default="anchored",
+                editable=False,
+                max_length=20,
+            ),
         ),
         migrations.AddField(
-            model_name='annotation',
-            name='anchored_revision',
-            field=models.ForeignKey(blank=True, editable=False, help_text='The revision whose text its quote offsets refer to (empty: the one it was written on).', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='articles.articlerevision'),
+            model_name="annotation",
+            name="anchored_revision",
+            field=models.ForeignKey(
+                blank=True,
+                editable=False,
+                help_text="The revision whose text its quote offsets refer to (empty: the one it was written on).",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="articles.articlerevision",
+            ),
         ),
         migrations.AddField(
-            model_name='annotation',
-            name='original_quote',
-            field=models.TextField(blank=True, editable=False, help_text='The quote as first written; empty until a revision re-anchors it.'),
+            model_name="annotation",
+            name="original_quote",
+            field=models.TextField(
+                blank=True,
+                editable=False,
+                help_text="The quote as first written; empty until a revision re-anchors it.",
+            ),
         ),
         migrations.AddField(
-            model_name='annotation',
-            name='original_revision',
-            field=models.ForeignKey(blank=True, editable=False, help_text='The article revision it was written on.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='articles.articlerevision'),
+            model_name="annotation",
+            name="original_revision",
+            field=models.ForeignKey(
+                blank=True,
+                editable=False,
+                help_text="The article revision it was written on.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="articles.articlerevision",
+            ),
         ),
         migrations.AddField(
-            model_name='annotation',
-            name='text_changed',
-            field=models.BooleanField(default=False, editable=False, help_text='The words it refers to have changed since it was written.'),
+            model_name="annotation",
+            name="text_changed",
+            field=models.BooleanField(
+                default=False, editable=False, help_text="The words it refers to have changed since it was written."
+            ),
         ),
         migrations.AlterField(
-            model_name='annotation',
-            name='block',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.RESTRICT, related_name='annotations', to='articles.block', verbose_name='paragraph'),
+            model_name="annotation",
+            name="block",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.RESTRICT,
+                related_name="annotations",
+                to="articles.block",
+                verbose_name="paragraph",
+            ),
         ),
         migrations.AlterField(
-            model_name='moderationlog',
-            name='action',
-            field=models.CharField(choices=[('create', 'Created'), ('approve', 'Approved'), ('reject', 'Rejected'), ('hide', 'Hidden'), ('unhide', 'Restored'), ('resubmit', 'Edited by the author (back to review)'), ('flag_hide', 'Hidden by reader flags'), ('flags_kept', 'Flags resolved: kept'), ('flags_hidden', 'Flags resolved: hidden'), ('reanchored', 'Re-anchored after a revision'), ('needs_reanchor', 'Needs re-anchoring after a revision'), ('orphaned', 'Orphaned by a revision'), ('reattached', 'Re-attached by a moderator'), ('orphan_confirmed', 'Confirmed as orphaned by a moderator')], max_length=16),
+            model_name="moderationlog",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("create", "Created"),
+                    ("approve", "Approved"),
+                    ("reject", "Rejected"),
+                    ("hide", "Hidden"),
+                    ("unhide", "Restored"),
+                    ("resubmit", "Edited by the author (back to review)"),
+                    ("flag_hide", "Hidden by reader flags"),
+                    ("flags_kept", "Flags resolved: kept"),
+                    ("flags_hidden", "Flags resolved: hidden"),
+                    ("reanchored", "Re-anchored after a revision"),
+                    ("needs_reanchor", "Needs re-anchoring after a revision"),
+                    ("orphaned", "Orphaned by a revision"),
+                    ("reattached", "Re-attached by a moderator"),
+                    ("orphan_confirmed", "Confirmed as orphaned by a moderator"),
+                ],
+                max_length=16,
+            ),
         ),
     ]

@@ -14,7 +14,9 @@ def moderation_counts(context):
     if request is None or not can_moderate(request.user):
         return None
     return {
-        "pending": Annotation.objects.filter(status=Annotation.Status.PENDING, visibility=Annotation.Visibility.PUBLIC).count(),
+        "pending": Annotation.objects.filter(
+            status=Annotation.Status.PENDING, visibility=Annotation.Visibility.PUBLIC
+        ).count(),
         "flagged": Annotation.objects.filter(open_flag_count__gt=0, visibility=Annotation.Visibility.PUBLIC).count(),
         # needs re-anchoring, or orphaned and not yet confirmed by a moderator
         "anchoring": Annotation.objects.filter(

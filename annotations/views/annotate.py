@@ -91,13 +91,19 @@ def annotation_create(request, slug: str, key: str):
     else:
         form = AnnotationForm(initial=_initial_from_query(request))
         formset = evidence_formset()
-    template = "annotations/_annotation_form.html" if request.GET.get("fragment") else "annotations/annotation_form.html"
+    template = (
+        "annotations/_annotation_form.html" if request.GET.get("fragment") else "annotations/annotation_form.html"
+    )
     return render(
         request,
         template,
         _form_context(
             request.user,
-            article=article, paragraph=block, form=form, formset=formset, evidence_errors=evidence_errors,
+            article=article,
+            paragraph=block,
+            form=form,
+            formset=formset,
+            evidence_errors=evidence_errors,
             action=reverse("annotations:annotation-create", kwargs={"slug": article.slug, "key": block.key}),
         ),
         status=400 if request.method == "POST" else 200,
@@ -189,8 +195,13 @@ def annotation_edit(request, pk: int):
         "annotations/annotation_form.html",
         _form_context(
             request.user,
-            article=annotation.article, paragraph=annotation.block, annotation=annotation, form=form, formset=formset,
-            evidence_errors=evidence_errors, action=reverse("annotations:annotation-edit", kwargs={"pk": annotation.pk}),
+            article=annotation.article,
+            paragraph=annotation.block,
+            annotation=annotation,
+            form=form,
+            formset=formset,
+            evidence_errors=evidence_errors,
+            action=reverse("annotations:annotation-edit", kwargs={"pk": annotation.pk}),
         ),
         status=400 if request.method == "POST" else 200,
     )
@@ -231,7 +242,10 @@ def my_annotations(request):
 def annotation_flag(request, pk: int):
     """A reader flags a published annotation (once), with a reason."""
     annotation = (
-        Annotation.objects.public().filter(pk=pk, article__status="published").select_related("article", "block", "author").first()
+        Annotation.objects.public()
+        .filter(pk=pk, article__status="published")
+        .select_related("article", "block", "author")
+        .first()
     )
     if annotation is None:
         raise Http404("No such annotation.")
@@ -239,7 +253,10 @@ def annotation_flag(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             moderation.flag_annotation(
-                annotation=annotation, reporter=request.user, reason=form.cleaned_data["reason"], text=form.cleaned_data["text"]
+                annotation=annotation,
+                reporter=request.user,
+                reason=form.cleaned_data["reason"],
+                text=form.cleaned_data["text"],
             )
         except ValidationError as exc:
             _apply_errors(form, exc, [])
@@ -247,6 +264,8 @@ def annotation_flag(request, pk: int):
             messages.success(request, "Thank you: the moderators will look at your flag.")
             return redirect(annotation.get_in_place_url())
     return render(
-        request, "annotations/annotation_flag.html", {"annotation": annotation, "form": form},
+        request,
+        "annotations/annotation_flag.html",
+        {"annotation": annotation, "form": form},
         status=400 if form.errors else 200,
     )

@@ -52,9 +52,7 @@ def article_detail(request, slug: str):
     form = ReadingFilterForm(request.GET or None)
     if request.GET and not form.is_valid():
         errors = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
-        return render(
-            request, "articles/article_bad_filter.html", {"article": article, "errors": errors}, status=400
-        )
+        return render(request, "articles/article_bad_filter.html", {"article": article, "errors": errors}, status=400)
     data = form.cleaned_data if request.GET else {}
     view = data.get("view") or ""
     filters = form.active() if request.GET else {}
@@ -94,7 +92,13 @@ def article_detail(request, slug: str):
     response = render(
         request,
         "articles/article_detail.html",
-        {"article": article, "article_main": cached["body"], "view": cached["view"], "annotation_total": cached["total"], "filters": filters},
+        {
+            "article": article,
+            "article_main": cached["body"],
+            "view": cached["view"],
+            "annotation_total": cached["total"],
+            "filters": filters,
+        },
     )
     if page_key:
         cache.set(page_key, response.content, FRAGMENT_TIMEOUT)
@@ -105,5 +109,3 @@ def _with_service_link(request, article, response: HttpResponse) -> HttpResponse
     service = request.build_absolute_uri(f"/articles/{article.slug}/annotations/")
     response["Link"] = f'<{service}>; rel="http://www.w3.org/ns/oa#annotationService"'
     return response
-
-

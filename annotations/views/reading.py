@@ -67,11 +67,7 @@ def tag_detail(request, slug: str):
 @require_safe
 def tag_index(request):
     """Tags with the number of published annotations carrying them (one query)."""
-    tags = (
-        Tag.objects.annotate(n=Count("tagged_annotations", filter=PUBLIC))
-        .filter(n__gt=0)
-        .order_by("-n", "name")
-    )
+    tags = Tag.objects.annotate(n=Count("tagged_annotations", filter=PUBLIC)).filter(n__gt=0).order_by("-n", "name")
     return render(request, "annotations/tag_index.html", {"tags": tags})
 
 
@@ -96,8 +92,10 @@ def search_view(request):
     query = request.GET.get("q", "")
     if len(query) > MAX_QUERY_LENGTH:
         return render(
-            request, "annotations/search.html",
-            {"query": query[:MAX_QUERY_LENGTH], "error": f"Search for at most {MAX_QUERY_LENGTH} characters."}, status=400,
+            request,
+            "annotations/search.html",
+            {"query": query[:MAX_QUERY_LENGTH], "error": f"Search for at most {MAX_QUERY_LENGTH} characters."},
+            status=400,
         )
     results = search(query) if query.strip() else None
     return render(request, "annotations/search.html", {"query": query, "results": results})

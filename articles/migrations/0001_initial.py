@@ -5,79 +5,140 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Article',
+            name="Article",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=300)),
-                ('slug', models.SlugField(help_text="The article's address: /articles/<slug>/", max_length=120)),
-                ('dek', models.TextField(blank=True, help_text='A one- or two-sentence summary shown under the headline.', verbose_name='dek')),
-                ('section', models.CharField(blank=True, max_length=100)),
-                ('language', models.CharField(default='en', help_text='Language of the text we store (BCP 47, e.g. en).', max_length=20)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published')], default='draft', max_length=10)),
-                ('published_on', models.DateField(blank=True, help_text='Date of the copy we store.', null=True)),
-                ('import_identity', models.CharField(blank=True, editable=False, max_length=500)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=300)),
+                ("slug", models.SlugField(help_text="The article's address: /articles/<slug>/", max_length=120)),
+                (
+                    "dek",
+                    models.TextField(
+                        blank=True,
+                        help_text="A one- or two-sentence summary shown under the headline.",
+                        verbose_name="dek",
+                    ),
+                ),
+                ("section", models.CharField(blank=True, max_length=100)),
+                (
+                    "language",
+                    models.CharField(
+                        default="en", help_text="Language of the text we store (BCP 47, e.g. en).", max_length=20
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("published", "Published")], default="draft", max_length=10
+                    ),
+                ),
+                ("published_on", models.DateField(blank=True, help_text="Date of the copy we store.", null=True)),
+                ("import_identity", models.CharField(blank=True, editable=False, max_length=500)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['-published_on', '-created_at'],
-                'indexes': [models.Index(fields=['status', '-published_on'], name='article_status_date_idx')],
-                'constraints': [models.UniqueConstraint(fields=('slug',), name='article_unique_slug')],
+                "ordering": ["-published_on", "-created_at"],
+                "indexes": [models.Index(fields=["status", "-published_on"], name="article_status_date_idx")],
+                "constraints": [models.UniqueConstraint(fields=("slug",), name="article_unique_slug")],
             },
         ),
         migrations.CreateModel(
-            name='Source',
+            name="Source",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('original_url', models.URLField(blank=True, max_length=500, verbose_name='original URL')),
-                ('original_title', models.CharField(blank=True, max_length=300)),
-                ('original_author', models.CharField(blank=True, max_length=200)),
-                ('original_published_on', models.DateField(blank=True, null=True, verbose_name='original published on')),
-                ('original_language', models.CharField(blank=True, max_length=20)),
-                ('publisher_name', models.CharField(blank=True, max_length=300)),
-                ('publisher_url', models.URLField(blank=True, max_length=500, verbose_name='publisher URL')),
-                ('copy_url', models.URLField(blank=True, max_length=500, verbose_name='copy URL')),
-                ('copy_published_on', models.DateField(blank=True, null=True, verbose_name='copy published on')),
-                ('copy_language', models.CharField(blank=True, max_length=20)),
-                ('is_translation', models.BooleanField(default=False)),
-                ('translated_from', models.CharField(blank=True, help_text="The language or text it was translated from, e.g. 'a Chinese translation of the English original'.", max_length=200)),
-                ('translation_notes', models.TextField(blank=True)),
-                ('retrieved_on', models.DateField(blank=True, null=True)),
-                ('archived_url', models.URLField(blank=True, max_length=500, verbose_name='archived URL')),
-                ('rights_note', models.TextField(blank=True)),
-                ('editorial_notes', models.TextField(blank=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('article', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='source', to='articles.article')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("original_url", models.URLField(blank=True, max_length=500, verbose_name="original URL")),
+                ("original_title", models.CharField(blank=True, max_length=300)),
+                ("original_author", models.CharField(blank=True, max_length=200)),
+                (
+                    "original_published_on",
+                    models.DateField(blank=True, null=True, verbose_name="original published on"),
+                ),
+                ("original_language", models.CharField(blank=True, max_length=20)),
+                ("publisher_name", models.CharField(blank=True, max_length=300)),
+                ("publisher_url", models.URLField(blank=True, max_length=500, verbose_name="publisher URL")),
+                ("copy_url", models.URLField(blank=True, max_length=500, verbose_name="copy URL")),
+                ("copy_published_on", models.DateField(blank=True, null=True, verbose_name="copy published on")),
+                ("copy_language", models.CharField(blank=True, max_length=20)),
+                ("is_translation", models.BooleanField(default=False)),
+                (
+                    "translated_from",
+                    models.CharField(
+                        blank=True,
+                        help_text="The language or text it was translated from, e.g. 'a Chinese translation of the English original'.",
+                        max_length=200,
+                    ),
+                ),
+                ("translation_notes", models.TextField(blank=True)),
+                ("retrieved_on", models.DateField(blank=True, null=True)),
+                ("archived_url", models.URLField(blank=True, max_length=500, verbose_name="archived URL")),
+                ("rights_note", models.TextField(blank=True)),
+                ("editorial_notes", models.TextField(blank=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "article",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="source", to="articles.article"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'source details',
-                'verbose_name_plural': 'source details',
+                "verbose_name": "source details",
+                "verbose_name_plural": "source details",
             },
         ),
         migrations.CreateModel(
-            name='Block',
+            name="Block",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(help_text='Stable address of this block (p-<key> on the page); never changes.', max_length=32)),
-                ('position', models.PositiveIntegerField(blank=True, null=True)),
-                ('kind', models.CharField(choices=[('paragraph', 'Paragraph'), ('heading', 'Heading'), ('image', 'Image placeholder')], default='paragraph', max_length=10)),
-                ('text', models.TextField(blank=True)),
-                ('removed_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='blocks', to='articles.article')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "key",
+                    models.CharField(
+                        help_text="Stable address of this block (p-<key> on the page); never changes.", max_length=32
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("paragraph", "Paragraph"), ("heading", "Heading"), ("image", "Image placeholder")],
+                        default="paragraph",
+                        max_length=10,
+                    ),
+                ),
+                ("text", models.TextField(blank=True)),
+                ("removed_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="blocks", to="articles.article"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['article', 'position'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('removed_at__isnull', True)), fields=('article', 'position'), name='block_one_position_per_article'), models.UniqueConstraint(fields=('article', 'key'), name='block_unique_key_per_article'), models.CheckConstraint(condition=models.Q(('removed_at__isnull', False), ('position__isnull', False), _connector='OR'), name='block_current_has_position'), models.CheckConstraint(condition=models.Q(('key__regex', '^[a-z0-9][a-z0-9-]*$')), name='block_key_is_url_safe')],
+                "ordering": ["article", "position"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("removed_at__isnull", True)),
+                        fields=("article", "position"),
+                        name="block_one_position_per_article",
+                    ),
+                    models.UniqueConstraint(fields=("article", "key"), name="block_unique_key_per_article"),
+                    models.CheckConstraint(
+                        condition=models.Q(("removed_at__isnull", False), ("position__isnull", False), _connector="OR"),
+                        name="block_current_has_position",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("key__regex", "^[a-z0-9][a-z0-9-]*$")), name="block_key_is_url_safe"
+                    ),
+                ],
             },
         ),
     ]

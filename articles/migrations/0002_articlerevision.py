@@ -7,38 +7,72 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('articles', '0001_initial'),
+        ("articles", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ArticleRevision',
+            name="ArticleRevision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(help_text='1 for the first text, then 2, 3, … per article.')),
-                ('source', models.CharField(choices=[('initial', 'First text'), ('import', 'Import of a revised file'), ('admin', 'Edit in the admin')], max_length=10)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('note', models.TextField(blank=True, help_text="What changed and why, in the editor's words; shown to readers.")),
-                ('changes', models.JSONField(blank=True, default=list)),
-                ('outcomes', models.JSONField(blank=True, default=list)),
-                ('blocks_added', models.PositiveIntegerField(default=0)),
-                ('blocks_edited', models.PositiveIntegerField(default=0)),
-                ('blocks_moved', models.PositiveIntegerField(default=0)),
-                ('blocks_removed', models.PositiveIntegerField(default=0)),
-                ('annotations_kept', models.PositiveIntegerField(default=0)),
-                ('annotations_moved', models.PositiveIntegerField(default=0)),
-                ('annotations_flagged', models.PositiveIntegerField(default=0, verbose_name='annotations needing re-anchoring')),
-                ('annotations_orphaned', models.PositiveIntegerField(default=0)),
-                ('article', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='revisions', to='articles.article')),
-                ('created_by', models.ForeignKey(blank=True, help_text='Empty for imports from the command line.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveIntegerField(help_text="1 for the first text, then 2, 3, … per article.")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("initial", "First text"),
+                            ("import", "Import of a revised file"),
+                            ("admin", "Edit in the admin"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "note",
+                    models.TextField(
+                        blank=True, help_text="What changed and why, in the editor's words; shown to readers."
+                    ),
+                ),
+                ("changes", models.JSONField(blank=True, default=list)),
+                ("outcomes", models.JSONField(blank=True, default=list)),
+                ("blocks_added", models.PositiveIntegerField(default=0)),
+                ("blocks_edited", models.PositiveIntegerField(default=0)),
+                ("blocks_moved", models.PositiveIntegerField(default=0)),
+                ("blocks_removed", models.PositiveIntegerField(default=0)),
+                ("annotations_kept", models.PositiveIntegerField(default=0)),
+                ("annotations_moved", models.PositiveIntegerField(default=0)),
+                (
+                    "annotations_flagged",
+                    models.PositiveIntegerField(default=0, verbose_name="annotations needing re-anchoring"),
+                ),
+                ("annotations_orphaned", models.PositiveIntegerField(default=0)),
+                (
+                    "article",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="revisions", to="articles.article"
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty for imports from the command line.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['article', '-number'],
-                'get_latest_by': 'number',
-                'constraints': [models.UniqueConstraint(fields=('article', 'number'), name='article_revision_unique_number')],
+                "ordering": ["article", "-number"],
+                "get_latest_by": "number",
+                "constraints": [
+                    models.UniqueConstraint(fields=("article", "number"), name="article_revision_unique_number")
+                ],
             },
         ),
     ]

@@ -73,16 +73,33 @@ def trusted(make_user):
 def published_note(article, author, body="A published note."):
     """An approved public note, written straight to the table."""
     return Annotation.objects.create(
-        article=article, block=article.blocks.get(key="k001"), author=author, kind="note", status="approved",
-        visibility="public", body=body, body_html=f"<p>{body}</p>",
+        article=article,
+        block=article.blocks.get(key="k001"),
+        author=author,
+        kind="note",
+        status="approved",
+        visibility="public",
+        body=body,
+        body_html=f"<p>{body}</p>",
     )
 
 
 def annotate(client, article, body="A note.", **extra):
     data = {
-        "kind": "note", "quote": "", "quote_start": "", "quote_end": "", "offsets_unit": "", "body": body, "tags": "",
-        "visibility": "public", "claim": "", "verdict": "",
-        "evidence-TOTAL_FORMS": "2", "evidence-INITIAL_FORMS": "0", "evidence-MIN_NUM_FORMS": "0", "evidence-MAX_NUM_FORMS": "10",
+        "kind": "note",
+        "quote": "",
+        "quote_start": "",
+        "quote_end": "",
+        "offsets_unit": "",
+        "body": body,
+        "tags": "",
+        "visibility": "public",
+        "claim": "",
+        "verdict": "",
+        "evidence-TOTAL_FORMS": "2",
+        "evidence-INITIAL_FORMS": "0",
+        "evidence-MIN_NUM_FORMS": "0",
+        "evidence-MAX_NUM_FORMS": "10",
     }
     return client.post(f"/articles/{article.slug}/p/k001/annotate/", data, **extra)
 
@@ -233,7 +250,13 @@ def test_failed_logins_are_limited_per_username_across_addresses(member):
 
 def signup(client, username):
     return client.post(
-        SIGNUP, {"username": username, "email": f"{username}@example.org", "password1": "a-long pass phrase 42", "password2": "a-long pass phrase 42"}
+        SIGNUP,
+        {
+            "username": username,
+            "email": f"{username}@example.org",
+            "password1": "a-long pass phrase 42",
+            "password2": "a-long pass phrase 42",
+        },
     )
 
 

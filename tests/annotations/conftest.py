@@ -43,7 +43,9 @@ def make_annotation(db, author):
             verdict = "misleading" if kind == Annotation.Kind.FACT_CHECK else ""
         if evidence is None:
             evidence = (
-                [{"url": "https://example.org/source", "title": "A source"}] if kind == Annotation.Kind.FACT_CHECK else []
+                [{"url": "https://example.org/source", "title": "A source"}]
+                if kind == Annotation.Kind.FACT_CHECK
+                else []
             )
         annotation = Annotation.objects.create(
             article=article,

@@ -79,7 +79,9 @@ def test_annotator_is_sent_to_the_admin_login(client, author, article, counts):
         response = client.get(url)
         assert response.status_code == 302
         assert response["Location"] == f"/admin/login/?next={url}"
-    response = client.post(ADD, {"article": article.pk, "block": article.blocks.first().pk, "kind": "note", "body": "x"})
+    response = client.post(
+        ADD, {"article": article.pk, "block": article.blocks.first().pk, "kind": "note", "body": "x"}
+    )
     assert response.status_code == 302
     assert counts() == before
 
@@ -100,10 +102,20 @@ def mixed(article, make_annotation, author, other_user):
     return {
         "note": make_annotation(article=article, author=author, body="Plain note about wages", tags=["economy"]),
         "pending_check": make_annotation(
-            article=article, author=other_user, kind="fact_check", status="pending", body="Checked claim", tags=["budget"]
+            article=article,
+            author=other_user,
+            kind="fact_check",
+            status="pending",
+            body="Checked claim",
+            tags=["budget"],
         ),
         "approved_check": make_annotation(
-            article=article, author=author, kind="fact_check", verdict="false", body="Second check", tags=["budget", "economy"]
+            article=article,
+            author=author,
+            kind="fact_check",
+            verdict="false",
+            body="Second check",
+            tags=["budget", "economy"],
         ),
         "hidden_note": make_annotation(article=article, author=other_user, status="hidden", body="Hidden zebra note"),
     }
@@ -281,7 +293,12 @@ def test_evidence_is_saved_only_with_its_annotation(client, editor, article, par
     client.force_login(editor)
     page = client.get(f"{ADD}?article={article.pk}")
     data = add_data(
-        page, article=article.pk, block=paragraph.pk, quote="nowhere", verdict="false", body="x",
+        page,
+        article=article.pk,
+        block=paragraph.pk,
+        quote="nowhere",
+        verdict="false",
+        body="x",
         evidence=[{"url": "https://example.org", "title": "x"}],
     )
     client.post(ADD, data)
@@ -306,7 +323,9 @@ CHANGELIST_QUERIES_WARM = 8
 
 
 @pytest.mark.parametrize("n", [5, 60])
-def test_changelist_queries_do_not_grow(n, client, staff, make_article, make_annotation, author, other_user, django_assert_num_queries):
+def test_changelist_queries_do_not_grow(
+    n, client, staff, make_article, make_annotation, author, other_user, django_assert_num_queries
+):
     articles = [make_article(f"Article {i}", paragraphs=3) for i in range(2)]
     for i in range(n):
         make_annotation(
@@ -350,8 +369,14 @@ def change_data(annotation, **fields):
     }
     # the read-only history and flag inlines post their management forms too
     for prefix, count in (("flags", annotation.flags.count()), ("moderation_log", annotation.moderation_log.count())):
-        data.update({f"{prefix}-TOTAL_FORMS": str(count), f"{prefix}-INITIAL_FORMS": str(count),
-                     f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"})
+        data.update(
+            {
+                f"{prefix}-TOTAL_FORMS": str(count),
+                f"{prefix}-INITIAL_FORMS": str(count),
+                f"{prefix}-MIN_NUM_FORMS": "0",
+                f"{prefix}-MAX_NUM_FORMS": "1000",
+            }
+        )
         for i, pk in enumerate(getattr(annotation, prefix).values_list("pk", flat=True)):
             data[f"{prefix}-{i}-id"] = str(pk)
             data[f"{prefix}-{i}-annotation"] = str(annotation.pk)
@@ -380,7 +405,11 @@ def test_admin_edit_keeps_an_ambiguous_quote_anchored_where_it_was(client, edito
     set_text(article, "k001", text)
     second = text.index("budget grew", 10)
     annotation = services.create_annotation(
-        author=author, article=article, block_key="k001", kind="note", body="Which one?",
+        author=author,
+        article=article,
+        block_key="k001",
+        kind="note",
+        body="Which one?",
         quote=QuoteInput("budget grew", start=second, end=second + 11),
     )
     client.force_login(editor)

@@ -32,7 +32,9 @@ LOGGED_IN_CACHED_QUERIES = 4  # session, user, article, "wrote any here?"
 def annotated_article(make_article, make_annotation, set_text, *, paragraphs, annotations, authors):
     article = make_article(f"Article with {paragraphs} paragraphs", paragraphs=paragraphs)
     for i in range(paragraphs):
-        set_text(article, f"k{i + 1:03d}", f"Paragraph {i + 1} says the budget grew and the deficit shrank, or so it claims.")
+        set_text(
+            article, f"k{i + 1:03d}", f"Paragraph {i + 1} says the budget grew and the deficit shrank, or so it claims."
+        )
     quotes = ["the budget grew", "the deficit shrank", "so it claims", "budget grew and the deficit"]
     for n in range(annotations):
         kind = "fact_check" if n % 2 else "note"
@@ -46,7 +48,11 @@ def annotated_article(make_article, make_annotation, set_text, *, paragraphs, an
             tags=[f"tag {n % 7}", f"topic {n % 3}"],
             evidence=[
                 {"url": f"https://example.org/{n}/a", "title": f"Source {n} a"},
-                {"url": f"https://example.org/{n}/b", "title": f"Source {n} b", "archived_url": "https://archive.example.org/x"},
+                {
+                    "url": f"https://example.org/{n}/b",
+                    "title": f"Source {n} b",
+                    "archived_url": "https://archive.example.org/x",
+                },
             ]
             if kind == "fact_check"
             else [],
@@ -224,7 +230,11 @@ def test_nested_and_identical_quotes():
 def test_quotes_at_the_edges_of_the_text():
     text = "edge to edge"
     first, last = quoted(1, text, "edge"), quoted(2, text, "edge", occurrence=1)
-    assert spans(highlight_segments(text, [first, last])) == [("edge", (1,), (1,)), (" to ", (), ()), ("edge", (2,), (2,))]
+    assert spans(highlight_segments(text, [first, last])) == [
+        ("edge", (1,), (1,)),
+        (" to ", (), ()),
+        ("edge", (2,), (2,)),
+    ]
 
 
 def test_a_quote_beyond_a_shortened_paragraph_is_not_highlighted():

@@ -55,11 +55,19 @@ def test_claim_review_has_every_required_property(article, fact_check):
         "bestRating": 5,
         "worstRating": 1,
     }
-    assert review["author"] == {"@type": "Organization", "name": "Annotated fact-check desk", "url": "http://127.0.0.1:8000"}
+    assert review["author"] == {
+        "@type": "Organization",
+        "name": "Annotated fact-check desk",
+        "url": "http://127.0.0.1:8000",
+    }
     assert review["datePublished"] == fact_check.created_at.date().isoformat()
     item = review["itemReviewed"]
     assert item["@type"] == "Claim"
-    assert item["appearance"] == {"@type": "CreativeWork", "url": f"{BASE}/articles/{article.slug}/", "headline": article.title}
+    assert item["appearance"] == {
+        "@type": "CreativeWork",
+        "url": f"{BASE}/articles/{article.slug}/",
+        "headline": article.title,
+    }
     # the test article's source names no original: nothing is invented
     assert "author" not in item and "datePublished" not in item and "firstAppearance" not in item
 
@@ -89,7 +97,11 @@ def test_original_work_from_the_source(article, fact_check):
 
     assert item["author"] == {"@type": "Person", "name": "Jane Reporter"}
     assert item["datePublished"] == "2024-03-05"
-    assert item["firstAppearance"] == {"@type": "CreativeWork", "url": "https://news.example.com/budget", "headline": "Budget story"}
+    assert item["firstAppearance"] == {
+        "@type": "CreativeWork",
+        "url": "https://news.example.com/budget",
+        "headline": "Budget story",
+    }
 
 
 def test_article_without_source_row(article, fact_check):
@@ -155,10 +167,15 @@ def test_script_keeps_only_approved_public_fact_checks(article, paragraph, make_
     make_annotation(article=article, kind=Annotation.Kind.FACT_CHECK, claim="LEAK", status=Annotation.Status.PENDING)
     make_annotation(article=article, kind=Annotation.Kind.NOTE, body="A note.")
     data = json.loads(
-        claim_reviews_script(list(Annotation.objects.order_by("pk")) + [fact_check], article=reload(article), base_url=BASE)
+        claim_reviews_script(
+            list(Annotation.objects.order_by("pk")) + [fact_check], article=reload(article), base_url=BASE
+        )
     )
 
-    assert [review["url"] for review in data] == [f"{BASE}/annotations/{fact_check.pk}/", f"{BASE}/annotations/{other.pk}/"]
+    assert [review["url"] for review in data] == [
+        f"{BASE}/annotations/{fact_check.pk}/",
+        f"{BASE}/annotations/{other.pk}/",
+    ]
     assert "LEAK" not in json.dumps(data)
 
 
@@ -172,7 +189,9 @@ def test_script_cannot_be_broken_out_of(article, set_text, make_annotation):
     set_text(article, "k001", f"He wrote {PAYLOAD} & <!-- there -->.")
     Source.objects.filter(article=article).update(original_author=PAYLOAD)
     Article.objects.filter(pk=article.pk).update(title=f"Title {PAYLOAD}\u2028")
-    annotation = make_annotation(article=article, kind=Annotation.Kind.FACT_CHECK, quote=PAYLOAD, claim=f"{PAYLOAD} & <!-- -->")
+    annotation = make_annotation(
+        article=article, kind=Annotation.Kind.FACT_CHECK, quote=PAYLOAD, claim=f"{PAYLOAD} & <!-- -->"
+    )
     text = claim_reviews_script([annotation], article=reload(article), base_url=BASE)
 
     assert "</script" not in text.lower()
@@ -219,7 +238,10 @@ def test_tag_writes_one_json_ld_script_element(article, set_text, make_annotatio
 def test_tag_accepts_one_annotation(article, fact_check):
     html = render("{% claim_reviews_jsonld annotation article %}", annotation=fact_check, article=reload(article))
 
-    assert json.loads(html.removeprefix('<script type="application/ld+json">').removesuffix("</script>"))["@type"] == "ClaimReview"
+    assert (
+        json.loads(html.removeprefix('<script type="application/ld+json">').removesuffix("</script>"))["@type"]
+        == "ClaimReview"
+    )
 
 
 def test_tag_writes_nothing_without_public_fact_checks(article, paragraph, make_annotation, make_article):
@@ -228,7 +250,10 @@ def test_tag_writes_nothing_without_public_fact_checks(article, paragraph, make_
     draft = make_article("Draft", slug="draft", status=Article.Status.DRAFT)
     on_draft = make_annotation(article=draft, kind=Annotation.Kind.FACT_CHECK)
 
-    assert render("{% claim_reviews_jsonld annotations article %}", annotations=[note, pending], article=reload(article)) == ""
+    assert (
+        render("{% claim_reviews_jsonld annotations article %}", annotations=[note, pending], article=reload(article))
+        == ""
+    )
     assert render("{% claim_reviews_jsonld annotations article %}", annotations=[on_draft], article=draft) == ""
     assert render("{% claim_reviews_jsonld annotations article %}", annotations=[], article=reload(article)) == ""
     assert render("{% claim_reviews_jsonld missing article %}", article=reload(article)) == ""

@@ -63,12 +63,18 @@ def unpublishable(make_annotation, make_article, article, other_user):
         make_annotation(article=article, body="LEAK-hidden", status=Annotation.Status.HIDDEN),
         make_annotation(article=article, body="LEAK-private", visibility=Annotation.Visibility.PRIVATE),
         make_annotation(
-            article=article, body="LEAK-private-check", kind=Annotation.Kind.FACT_CHECK,
-            visibility=Annotation.Visibility.PRIVATE, claim="A claim",
+            article=article,
+            body="LEAK-private-check",
+            kind=Annotation.Kind.FACT_CHECK,
+            visibility=Annotation.Visibility.PRIVATE,
+            claim="A claim",
         ),
         make_annotation(
-            article=article, body="LEAK-pending-check", kind=Annotation.Kind.FACT_CHECK,
-            status=Annotation.Status.PENDING, claim="A claim",
+            article=article,
+            body="LEAK-pending-check",
+            kind=Annotation.Kind.FACT_CHECK,
+            status=Annotation.Status.PENDING,
+            claim="A claim",
         ),
         make_annotation(article=draft, body="LEAK-draft-note"),
         make_annotation(article=draft, body="LEAK-draft-check", kind=Annotation.Kind.FACT_CHECK, claim="A claim"),
@@ -88,7 +94,9 @@ def test_article_feed_lists_approved_public_annotations_newest_first(client, art
     oldest = approved_at(make_annotation(article=article, body="First."), 30)
     newest = approved_at(make_annotation(article=article, block="k003", body="Third."), 1)
     middle = approved_at(
-        make_annotation(article=article, block="k002", kind=Annotation.Kind.FACT_CHECK, claim="Budget rose", body="Second."),
+        make_annotation(
+            article=article, block="k002", kind=Annotation.Kind.FACT_CHECK, claim="Budget rose", body="Second."
+        ),
         10,
     )
     root = parse(client.get(feed_url(article)))
@@ -108,7 +116,10 @@ def test_article_feed_metadata(client, make_article, make_annotation):
     assert root.findtext(f"{ATOM}subtitle") == "What the minister said."
     assert root.findtext(f"{ATOM}id") == "http://testserver/articles/budget/feed/"
     links = {link.get("rel"): link.get("href") for link in root.findall(f"{ATOM}link")}
-    assert links == {"alternate": "http://testserver/articles/budget/", "self": "http://testserver/articles/budget/feed/"}
+    assert links == {
+        "alternate": "http://testserver/articles/budget/",
+        "self": "http://testserver/articles/budget/feed/",
+    }
     assert root.findtext(f"{ATOM}updated")
 
 
@@ -122,7 +133,11 @@ def test_fact_check_entry_fields(client, article, paragraph, make_annotation):
         body="The original says *two* percent.",
         tags=["budget", "translation"],
         evidence=[
-            {"url": "https://stats.example.org/2023", "title": "Budget statistics", "archived_url": "https://archive.example.org/x"},
+            {
+                "url": "https://stats.example.org/2023",
+                "title": "Budget statistics",
+                "archived_url": "https://archive.example.org/x",
+            },
         ],
     )
     approved_at(annotation, 5)
@@ -153,7 +168,9 @@ def test_fact_check_entry_fields(client, article, paragraph, make_annotation):
 def test_note_titles(client, article, paragraph, make_annotation):
     plain = approved_at(make_annotation(article=article, block="k001"), 10)
     quoted = approved_at(make_annotation(article=article, block="k002", quote=QUOTE), 5)
-    titles = {e.findtext(f"{ATOM}id"): e.findtext(f"{ATOM}title") for e in entries(parse(client.get(feed_url(article))))}
+    titles = {
+        e.findtext(f"{ATOM}id"): e.findtext(f"{ATOM}title") for e in entries(parse(client.get(feed_url(article))))
+    }
 
     assert titles[permalink(plain)] == "Note on ¶1"
     assert titles[permalink(quoted)] == f"Note on ¶2 — “{QUOTE}”"
@@ -177,7 +194,9 @@ def test_user_html_is_escaped_inside_html_content(client, article, set_text, mak
         quote=PAYLOAD,
         claim='<img src=x onerror=alert(2)> "claim" & more',
         body=f"**Bold** {PAYLOAD} <b onclick=alert(3)>raw</b>",
-        evidence=[{"url": "https://example.org/?a=1&b=<2>", "title": "<i>Evidence</i>", "excerpt": "<svg onload=alert(4)>"}],
+        evidence=[
+            {"url": "https://example.org/?a=1&b=<2>", "title": "<i>Evidence</i>", "excerpt": "<svg onload=alert(4)>"}
+        ],
     )
     Annotation.objects.get().tags.add(Tag.objects.create(name="<b>tag</b>", slug="b-tag"))
     response = client.get(feed_url(article))
@@ -193,7 +212,9 @@ def test_user_html_is_escaped_inside_html_content(client, article, set_text, mak
     html = entry.find(f"{ATOM}content").text
     assert "<strong>Bold</strong>" in html
     assert "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "<script" not in html and "<img" not in html and "<svg" not in html and "<b " not in html and "<i>" not in html
+    assert (
+        "<script" not in html and "<img" not in html and "<svg" not in html and "<b " not in html and "<i>" not in html
+    )
     assert "&lt;img src=x onerror=alert(2)&gt; &quot;claim&quot; &amp; more" in html
     assert "&lt;i&gt;Evidence&lt;/i&gt;" in html
     assert 'href="https://example.org/?a=1&amp;b=&lt;2&gt;"' in html
@@ -264,7 +285,10 @@ def test_fact_check_feed_lists_fact_checks_across_published_articles(
     root = parse(response)
 
     assert entry_ids(root) == [permalink(second), permalink(first)]
-    assert [e.findtext(f"{ATOM}title") for e in entries(root)] == ["Fact-check: Accurate — “Two”", "Fact-check: Misleading — “One”"]
+    assert [e.findtext(f"{ATOM}title") for e in entries(root)] == [
+        "Fact-check: Accurate — “Two”",
+        "Fact-check: Misleading — “One”",
+    ]
     assert b"LEAK" not in response.content
     assert permalink(note).encode() not in response.content
     assert root.findtext(f"{ATOM}id") == "http://testserver/fact-checks/feed/"
@@ -283,7 +307,8 @@ def test_fact_check_feed_when_empty(client, db):
 
 def _populate(article, make_annotation, *, paragraphs: int, per_paragraph: int):
     Block.objects.bulk_create(
-        Block(article=article, key=f"x{i:03d}", position=100 + i, text=f"Extra paragraph {i}.") for i in range(paragraphs)
+        Block(article=article, key=f"x{i:03d}", position=100 + i, text=f"Extra paragraph {i}.")
+        for i in range(paragraphs)
     )
     for block in article.blocks.current():
         for i in range(per_paragraph):
@@ -293,7 +318,9 @@ def _populate(article, make_annotation, *, paragraphs: int, per_paragraph: int):
                 kind=Annotation.Kind.FACT_CHECK if i % 2 else Annotation.Kind.NOTE,
                 claim=f"Claim {i}" if i % 2 else "",
                 tags=["budget", f"t{i}"],
-                evidence=[{"url": f"https://example.org/{i}/{j}", "title": f"Source {j}"} for j in range(2)] if i % 2 else [],
+                evidence=[{"url": f"https://example.org/{i}/{j}", "title": f"Source {j}"} for j in range(2)]
+                if i % 2
+                else [],
             )
 
 

@@ -48,7 +48,9 @@ def hrefs(rendered: str) -> list[str]:
 
 @pytest.fixture
 def full_article(make_article, set_text, make_annotation, other_user):
-    article = make_article("The budget, annotated", slug="budget", dek="What the minister said.", section="Economy", paragraphs=0)
+    article = make_article(
+        "The budget, annotated", slug="budget", dek="What the minister said.", section="Economy", paragraphs=0
+    )
     Source.objects.filter(article=article).update(
         original_url="https://news.example.cn/budget",
         original_title="预算",
@@ -96,8 +98,13 @@ def full_article(make_article, set_text, make_annotation, other_user):
         ],
     )
     second = make_annotation(
-        article=article, block="p1", kind=Annotation.Kind.FACT_CHECK, quote="the largest rise in a decade",
-        claim="Largest in a decade", verdict="misleading", author=other_user,
+        article=article,
+        block="p1",
+        kind=Annotation.Kind.FACT_CHECK,
+        quote="the largest rise in a decade",
+        claim="Largest in a decade",
+        verdict="misleading",
+        author=other_user,
     )
     note = make_annotation(article=article, block="p2", body="A note on the second paragraph.")
     Annotation.objects.filter(pk=check.pk).update(moderated_at=now - timedelta(days=1))
@@ -120,10 +127,22 @@ def test_document_layout(client, full_article):
     assert text.startswith("# The budget, annotated\n\n*What the minister said.*\n\n")
     assert "Annotated version: <http://testserver/articles/budget/>" in text
     # summary, then provenance, then the text, then the footnotes
-    order = ["## Fact-check summary", "## Where this text comes from", "## Text", "## The numbers", TEXT, "*[image not reproduced]*", "Second paragraph.", "## Annotations"]
+    order = [
+        "## Fact-check summary",
+        "## Where this text comes from",
+        "## Text",
+        "## The numbers",
+        TEXT,
+        "*[image not reproduced]*",
+        "Second paragraph.",
+        "## Annotations",
+    ]
     positions = [text.index(marker) for marker in order]
     assert positions == sorted(positions)
-    assert "- **2 fact-checks**\n  - Misleading: 1\n  - Mistranslation: 1\n  - concerning the translation: 1\n- **1 note**" in text
+    assert (
+        "- **2 fact-checks**\n  - Misleading: 1\n  - Mistranslation: 1\n  - concerning the translation: 1\n- **1 note**"
+        in text
+    )
 
 
 def test_provenance(client, full_article):
@@ -193,7 +212,11 @@ def test_only_approved_public_annotations_appear(client, article, make_annotatio
     make_annotation(article=article, body="Visible note.")
     for status in (Annotation.Status.PENDING, Annotation.Status.REJECTED, Annotation.Status.HIDDEN):
         make_annotation(
-            article=article, status=status, body=f"LEAK {status}", kind=Annotation.Kind.FACT_CHECK, claim=f"LEAK claim {status}"
+            article=article,
+            status=status,
+            body=f"LEAK {status}",
+            kind=Annotation.Kind.FACT_CHECK,
+            claim=f"LEAK claim {status}",
         )
     make_annotation(article=article, body="LEAK private", visibility=Annotation.Visibility.PRIVATE)
     orphan = Block.objects.create(article=article, key="gone", position=50, text="LEAK removed paragraph")
@@ -243,7 +266,13 @@ def test_hostile_input_is_inert(client, make_article, set_text, make_annotation)
         quote="[this](javascript:alert(1))",
         claim=f"{PAYLOAD} [^9] ``code``",
         body=f"{PAYLOAD}\n\n<b onclick=alert(1)>raw</b> [ok](https://good.example/x) [bad](javascript:alert(1))\n\n# Heading\n\n|a|b|\n|-|-|",
-        evidence=[{"url": "https://good.example/e?a=(1)", "title": "[t](javascript:alert(1))", "excerpt": "<svg onload=alert(1)>"}],
+        evidence=[
+            {
+                "url": "https://good.example/e?a=(1)",
+                "title": "[t](javascript:alert(1))",
+                "excerpt": "<svg onload=alert(1)>",
+            }
+        ],
     )
     Annotation.objects.get().tags.add(Tag.objects.create(name="<b>tag</b>", slug="b-tag"))
     text = export(client, article)
@@ -328,7 +357,8 @@ def test_any_link_label_stays_one_link(label, url):
 
 def _populate(article, make_annotation, *, paragraphs: int, per_paragraph: int):
     Block.objects.bulk_create(
-        Block(article=article, key=f"x{i:03d}", position=100 + i, text=f"Extra paragraph {i}.") for i in range(paragraphs)
+        Block(article=article, key=f"x{i:03d}", position=100 + i, text=f"Extra paragraph {i}.")
+        for i in range(paragraphs)
     )
     for block in article.blocks.current():
         for i in range(per_paragraph):
@@ -338,7 +368,9 @@ def _populate(article, make_annotation, *, paragraphs: int, per_paragraph: int):
                 kind=Annotation.Kind.FACT_CHECK if i % 2 else Annotation.Kind.NOTE,
                 claim=f"Claim {i}" if i % 2 else "",
                 tags=["budget", f"t{i}"],
-                evidence=[{"url": f"https://example.org/{i}/{j}", "title": f"Source {j}"} for j in range(2)] if i % 2 else [],
+                evidence=[{"url": f"https://example.org/{i}/{j}", "title": f"Source {j}"} for j in range(2)]
+                if i % 2
+                else [],
             )
 
 

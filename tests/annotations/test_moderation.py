@@ -82,7 +82,12 @@ def test_transition(from_status, to_status, rule, article, make_annotation, auth
         assert result.status == annotation.status == to_status
         [log] = logs(annotation)
         assert log.action == moderation.TRANSITIONS[(from_status, to_status)]
-        assert (log.actor, log.from_status, log.to_status, log.reason) == (moderator, from_status, to_status, "Because.")
+        assert (log.actor, log.from_status, log.to_status, log.reason) == (
+            moderator,
+            from_status,
+            to_status,
+            "Because.",
+        )
         return
     if rule == AUTHOR_ONLY:
         with pytest.raises(PermissionDenied):
@@ -94,7 +99,12 @@ def test_transition(from_status, to_status, rule, article, make_annotation, auth
         annotation.refresh_from_db()
         assert annotation.status == to_status
         [log] = logs(annotation)
-        assert (log.action, log.actor, log.from_status, log.to_status) == (Action.RESUBMIT, author, from_status, to_status)
+        assert (log.action, log.actor, log.from_status, log.to_status) == (
+            Action.RESUBMIT,
+            author,
+            from_status,
+            to_status,
+        )
         return
     for actor in (moderator, author):
         with pytest.raises(ModerationError):
@@ -121,9 +131,16 @@ def test_reject_and_hide_need_a_reason(decision, start, reason, article, make_an
 
 @pytest.mark.parametrize(
     ("decision", "start", "end"),
-    [("approve", PENDING, APPROVED), ("reject", PENDING, REJECTED), ("hide", APPROVED, HIDDEN), ("unhide", HIDDEN, APPROVED)],
+    [
+        ("approve", PENDING, APPROVED),
+        ("reject", PENDING, REJECTED),
+        ("hide", APPROVED, HIDDEN),
+        ("unhide", HIDDEN, APPROVED),
+    ],
 )
-def test_a_decision_stores_reason_moderator_time_and_a_log_row(decision, start, end, article, make_annotation, moderator):
+def test_a_decision_stores_reason_moderator_time_and_a_log_row(
+    decision, start, end, article, make_annotation, moderator
+):
     annotation = make_annotation(article=article, status=start)
     moderation.decide(decision=decision, annotation=annotation, actor=moderator, reason="  The reason.  ")
     annotation.refresh_from_db()
@@ -133,7 +150,11 @@ def test_a_decision_stores_reason_moderator_time_and_a_log_row(decision, start, 
     assert annotation.moderated_at is not None
     [log] = logs(annotation)
     assert (log.actor, log.action, log.from_status, log.to_status, log.reason) == (
-        moderator, decision, start, end, "The reason."
+        moderator,
+        decision,
+        start,
+        end,
+        "The reason.",
     )
     assert log.annotation == annotation
 
@@ -188,7 +209,9 @@ def test_a_stale_decision_through_decide(article, make_annotation, moderator, mo
     annotation = make_annotation(article=article, status=PENDING)
     moderation.approve(annotation=annotation, actor=moderator2)
     with pytest.raises(StaleDecision):
-        moderation.decide(decision="reject", annotation=annotation, actor=moderator, reason="No.", expected_status=PENDING)
+        moderation.decide(
+            decision="reject", annotation=annotation, actor=moderator, reason="No.", expected_status=PENDING
+        )
     annotation.refresh_from_db()
     assert annotation.status == APPROVED
     assert len(logs(annotation)) == 1
@@ -273,12 +296,22 @@ def test_private_annotations_are_never_moderated(decision, start, article, make_
 
 def create(author, article, kind, visibility="public"):
     extra = (
-        {"claim": "The claim.", "verdict": "misleading", "evidence": [EvidenceInput(url="https://example.org/s", title="Source")]}
+        {
+            "claim": "The claim.",
+            "verdict": "misleading",
+            "evidence": [EvidenceInput(url="https://example.org/s", title="Source")],
+        }
         if kind == "fact_check"
         else {}
     )
     return services.create_annotation(
-        author=author, article=article, block_key="k001", kind=kind, body="My annotation.", visibility=visibility, **extra
+        author=author,
+        article=article,
+        block_key="k001",
+        kind=kind,
+        body="My annotation.",
+        visibility=visibility,
+        **extra,
     )
 
 
@@ -386,7 +419,9 @@ def test_decisions_email_the_author_with_reason_and_permalink(
     assert f"{settings.SITE_URL.rstrip('/')}/annotations/{annotation.pk}/" in message.body
 
 
-def test_no_email_before_the_transaction_commits(article, make_annotation, moderator, django_capture_on_commit_callbacks):
+def test_no_email_before_the_transaction_commits(
+    article, make_annotation, moderator, django_capture_on_commit_callbacks
+):
     annotation = make_annotation(article=article, status=PENDING)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         moderation.approve(annotation=annotation, actor=moderator)
@@ -394,7 +429,9 @@ def test_no_email_before_the_transaction_commits(article, make_annotation, moder
     assert callbacks  # sent on commit
 
 
-def test_no_email_to_an_author_without_an_address(article, make_annotation, author, moderator, django_capture_on_commit_callbacks):
+def test_no_email_to_an_author_without_an_address(
+    article, make_annotation, author, moderator, django_capture_on_commit_callbacks
+):
     author.email = ""
     author.save()
     annotation = make_annotation(article=article, author=author, status=PENDING)
@@ -405,7 +442,9 @@ def test_no_email_to_an_author_without_an_address(article, make_annotation, auth
     assert mail.outbox == []
 
 
-def test_no_email_for_unhide_or_the_authors_own_edit(article, make_annotation, author, moderator, django_capture_on_commit_callbacks):
+def test_no_email_for_unhide_or_the_authors_own_edit(
+    article, make_annotation, author, moderator, django_capture_on_commit_callbacks
+):
     hidden = make_annotation(article=article, author=author, status=HIDDEN)
     check = make_annotation(article=article, author=author, kind="fact_check", status=APPROVED)
     with django_capture_on_commit_callbacks(execute=True):
@@ -425,7 +464,10 @@ def test_a_reader_flags_once(article, make_annotation, other_user):
     annotation = make_annotation(article=article, status=APPROVED)
     created = flag(annotation, other_user, text="The figure is wrong.")
     assert (created.reporter, created.reason, created.text, created.resolution) == (
-        other_user, "inaccurate", "The figure is wrong.", Flag.Resolution.OPEN
+        other_user,
+        "inaccurate",
+        "The figure is wrong.",
+        Flag.Resolution.OPEN,
     )
     with pytest.raises(ModerationError, match="already flagged"):
         flag(annotation, other_user, reason="spam")
@@ -508,7 +550,9 @@ def test_enough_flags_hide_an_annotation_automatically(
 def test_only_reader_flags_hide_automatically(article, make_annotation, moderator):
     annotation = make_annotation(article=article, status=APPROVED)
     with pytest.raises(PermissionDenied):
-        moderation.transition(annotation=annotation, to_status=HIDDEN, actor=moderator, action=Action.FLAG_HIDE, reason="x")
+        moderation.transition(
+            annotation=annotation, to_status=HIDDEN, actor=moderator, action=Action.FLAG_HIDE, reason="x"
+        )
 
 
 @pytest.fixture
@@ -524,17 +568,28 @@ def flag_hidden(settings, article, make_annotation, author, other_user, readers)
 
 
 def test_resolve_keep_restores_a_flag_hidden_annotation(flag_hidden, moderator):
-    result = moderation.resolve_flags(annotation=flag_hidden, actor=moderator, decision="keep", note="Checked: it is accurate.")
+    result = moderation.resolve_flags(
+        annotation=flag_hidden, actor=moderator, decision="keep", note="Checked: it is accurate."
+    )
     flag_hidden.refresh_from_db()
     assert result.status == flag_hidden.status == APPROVED
     assert flag_hidden.open_flag_count == 0
     flags = list(Flag.objects.filter(annotation=flag_hidden))
     assert len(flags) == 2  # still present: history
     for f in flags:
-        assert (f.resolution, f.resolved_by, f.resolution_note) == (Flag.Resolution.KEPT, moderator, "Checked: it is accurate.")
+        assert (f.resolution, f.resolved_by, f.resolution_note) == (
+            Flag.Resolution.KEPT,
+            moderator,
+            "Checked: it is accurate.",
+        )
         assert f.resolved_at is not None
     last = logs(flag_hidden)[-1]
-    assert (last.action, last.actor, last.from_status, last.to_status) == (Action.FLAGS_KEPT, moderator, HIDDEN, APPROVED)
+    assert (last.action, last.actor, last.from_status, last.to_status) == (
+        Action.FLAGS_KEPT,
+        moderator,
+        HIDDEN,
+        APPROVED,
+    )
     assert flag_hidden not in queue_queryset()
 
 
@@ -558,19 +613,32 @@ def test_resolve_hide_hides_an_approved_annotation_with_the_reason(
     with django_capture_on_commit_callbacks(execute=True):
         moderation.resolve_flags(annotation=annotation, actor=moderator, decision="hide", note="Personal attack.")
     annotation.refresh_from_db()
-    assert (annotation.status, annotation.moderation_reason, annotation.moderated_by) == (HIDDEN, "Personal attack.", moderator)
+    assert (annotation.status, annotation.moderation_reason, annotation.moderated_by) == (
+        HIDDEN,
+        "Personal attack.",
+        moderator,
+    )
     assert annotation.open_flag_count == 0
     f = Flag.objects.get(annotation=annotation)
     assert (f.resolution, f.resolved_by, f.resolution_note) == (Flag.Resolution.HIDDEN, moderator, "Personal attack.")
     [log] = logs(annotation)
-    assert (log.action, log.from_status, log.to_status, log.reason) == (Action.FLAGS_HIDDEN, APPROVED, HIDDEN, "Personal attack.")
+    assert (log.action, log.from_status, log.to_status, log.reason) == (
+        Action.FLAGS_HIDDEN,
+        APPROVED,
+        HIDDEN,
+        "Personal attack.",
+    )
     assert len(mail.outbox) == 1 and "Reason: Personal attack." in mail.outbox[0].body
 
 
 def test_resolve_hide_confirms_a_flag_hidden_annotation(flag_hidden, moderator):
     moderation.resolve_flags(annotation=flag_hidden, actor=moderator, decision="hide", note="Spam link.")
     flag_hidden.refresh_from_db()
-    assert (flag_hidden.status, flag_hidden.moderation_reason, flag_hidden.moderated_by) == (HIDDEN, "Spam link.", moderator)
+    assert (flag_hidden.status, flag_hidden.moderation_reason, flag_hidden.moderated_by) == (
+        HIDDEN,
+        "Spam link.",
+        moderator,
+    )
     assert flag_hidden.open_flag_count == 0
     last = logs(flag_hidden)[-1]
     assert (last.action, last.from_status, last.to_status) == (Action.FLAGS_HIDDEN, HIDDEN, HIDDEN)
@@ -635,7 +703,10 @@ def test_flagging_through_the_page(client, article, make_annotation, other_user)
     assert response["Location"] == f"{article.get_absolute_url()}#a-{annotation.pk}"
     created = Flag.objects.get()
     assert (created.annotation, created.reporter, created.reason, created.text) == (
-        annotation, other_user, "inaccurate", "The date is wrong."
+        annotation,
+        other_user,
+        "inaccurate",
+        "The date is wrong.",
     )
     response = client.post(flag_url(annotation), {"reason": "spam"})
     assert response.status_code == 400
@@ -701,7 +772,9 @@ def test_flag_view_404s_on_an_unpublished_article(client, make_article, make_ann
         (HIDDEN, "Hidden", "Personal attack on the writer."),
     ],
 )
-def test_authors_see_their_unpublished_annotations_marked(status, badge, reason, client, article, make_annotation, author, other_user):
+def test_authors_see_their_unpublished_annotations_marked(
+    status, badge, reason, client, article, make_annotation, author, other_user
+):
     annotation = make_annotation(article=article, author=author, status=status, body="My zebra remark.")
     Annotation.objects.filter(pk=annotation.pk).update(moderation_reason=reason)
     client.force_login(author)
@@ -732,7 +805,9 @@ def test_a_moderation_decision_refreshes_the_cached_page(
     client, article, make_annotation, author, moderator, django_capture_on_commit_callbacks
 ):
     annotation = make_annotation(article=article, author=author, status=PENDING, body="Awaiting zebra.")
-    assert "Awaiting zebra." not in client.get(article.get_absolute_url()).content.decode()  # cached for anonymous readers
+    assert (
+        "Awaiting zebra." not in client.get(article.get_absolute_url()).content.decode()
+    )  # cached for anonymous readers
     with django_capture_on_commit_callbacks(execute=True):
         moderation.approve(annotation=annotation, actor=moderator)
     assert "Awaiting zebra." in client.get(article.get_absolute_url()).content.decode()
@@ -755,6 +830,8 @@ def test_a_flagged_annotation_made_private_leaves_the_queue(article, make_annota
     annotation = make_annotation(article=article, author=author, status=APPROVED)
     flag(annotation, other_user)
     assert annotation in queue_queryset()
-    edited = services.update_annotation(actor=author, annotation=annotation, body="Now just for me.", visibility="private")
+    edited = services.update_annotation(
+        actor=author, annotation=annotation, body="Now just for me.", visibility="private"
+    )
     assert edited.is_private and edited.status == APPROVED
     assert annotation not in queue_queryset()

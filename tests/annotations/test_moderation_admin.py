@@ -84,15 +84,27 @@ EXPECTED = {
     "plain_staff": dict.fromkeys(NON_STAFF, FORBIDDEN),
     # moderators moderate annotations; articles they may only view
     "moderator": {
-        "queue": OK, "decide": OK, "changelist": OK, "article_view": READ_ONLY, "article_change": FORBIDDEN,
+        "queue": OK,
+        "decide": OK,
+        "changelist": OK,
+        "article_view": READ_ONLY,
+        "article_change": FORBIDDEN,
         "bulk_actions": MODERATION_ACTIONS,
     },
     "editor": {
-        "queue": OK, "decide": OK, "changelist": OK, "article_view": OK, "article_change": OK,
+        "queue": OK,
+        "decide": OK,
+        "changelist": OK,
+        "article_view": OK,
+        "article_change": OK,
         "bulk_actions": MODERATION_ACTIONS,
     },
     "superuser": {
-        "queue": OK, "decide": OK, "changelist": OK, "article_view": OK, "article_change": OK,
+        "queue": OK,
+        "decide": OK,
+        "changelist": OK,
+        "article_view": OK,
+        "article_change": OK,
         "bulk_actions": MODERATION_ACTIONS | {"delete_selected"},  # only superusers delete annotations in bulk
     },
 }
@@ -161,7 +173,9 @@ def check_queue(client, expected, pending, **_):
 
 
 def check_decide(client, expected, pending, user, **_):
-    response = client.post(DECIDE, {"annotation": pending.pk, "expected_status": "pending", "decision": "approve", "next": QUEUE})
+    response = client.post(
+        DECIDE, {"annotation": pending.pk, "expected_status": "pending", "decision": "approve", "next": QUEUE}
+    )
     pending.refresh_from_db()
     if expected == OK:
         assert response.status_code == 302 and response["Location"] == QUEUE
@@ -278,16 +292,28 @@ def queue_items(article, paragraph, make_annotation, author, other_user, make_us
     reader = make_user("reader", groups=["annotators"])
     items = {
         "pending_old": make_annotation(
-            article=article, author=author, kind="fact_check", quote=QUOTE, verdict="false", status="pending",
-            body="Oldest pending check.", tags=["budget"],
+            article=article,
+            author=author,
+            kind="fact_check",
+            quote=QUOTE,
+            verdict="false",
+            status="pending",
+            body="Oldest pending check.",
+            tags=["budget"],
         ),
-        "flagged_approved": make_annotation(article=article, author=other_user, status="approved", body="Flagged note."),
-        "pending_private": make_annotation(article=article, author=author, status="pending", visibility="private", body="Private."),
+        "flagged_approved": make_annotation(
+            article=article, author=other_user, status="approved", body="Flagged note."
+        ),
+        "pending_private": make_annotation(
+            article=article, author=author, status="pending", visibility="private", body="Private."
+        ),
         "approved": make_annotation(article=article, author=author, status="approved", body="Plain approved."),
         "rejected": make_annotation(article=article, author=author, status="rejected", body="Rejected."),
         "hidden": make_annotation(article=article, author=author, status="hidden", body="Hidden by a moderator."),
         "flag_hidden": make_annotation(article=article, author=author, status="hidden", body="Hidden by flags."),
-        "pending_new": make_annotation(article=article, author=other_user, status="pending", body="Newest pending note."),
+        "pending_new": make_annotation(
+            article=article, author=other_user, status="pending", body="Newest pending note."
+        ),
     }
     for minutes, name in enumerate(reversed(list(items))):
         set_created(items[name], minutes_ago=10 * (minutes + 1))
@@ -334,7 +360,9 @@ def test_queue_shows_context_flags_and_one_click_forms(client, moderator, queue_
 
 
 def test_queue_is_paged_by_keyset(client, moderator, article, make_annotation):
-    annotations = [set_created(make_annotation(article=article, status="pending"), minutes_ago=100 - i) for i in range(53)]
+    annotations = [
+        set_created(make_annotation(article=article, status="pending"), minutes_ago=100 - i) for i in range(53)
+    ]
     client.force_login(moderator)
     response = client.get(QUEUE)
     first = [a.pk for a in response.context["annotations"]]
@@ -405,9 +433,16 @@ def test_resolve_flags_from_the_queue(client, moderator, queue_items):
     kept.refresh_from_db()
     hidden.refresh_from_db()
     assert (kept.status, kept.open_flag_count) == ("approved", 0)
-    assert (hidden.status, hidden.open_flag_count, hidden.moderation_reason) == ("hidden", 0, "Wrong figure, misleading.")
+    assert (hidden.status, hidden.open_flag_count, hidden.moderation_reason) == (
+        "hidden",
+        0,
+        "Wrong figure, misleading.",
+    )
     assert set(Flag.objects.filter(annotation=hidden).values_list("resolution", flat=True)) == {"hidden"}
-    assert [a.pk for a in response.context["annotations"]] == [queue_items["pending_old"].pk, queue_items["pending_new"].pk]
+    assert [a.pk for a in response.context["annotations"]] == [
+        queue_items["pending_old"].pk,
+        queue_items["pending_new"].pk,
+    ]
 
 
 def test_decide_from_the_change_page_returns_there(client, moderator, queue_items):
@@ -431,7 +466,8 @@ def test_decide_refuses_get_and_missing_annotations(client, moderator, db):
 def test_decide_ignores_an_offsite_next(client, moderator, queue_items):
     client.force_login(moderator)
     response = client.post(
-        DECIDE, {"annotation": queue_items["pending_new"].pk, "decision": "approve", "next": "https://evil.example.com/"}
+        DECIDE,
+        {"annotation": queue_items["pending_new"].pk, "decision": "approve", "next": "https://evil.example.com/"},
     )
     assert response["Location"] == QUEUE
 
@@ -468,6 +504,7 @@ BULK_CASES = [
     ("bulk_hide", ["approved"], ["pending1", "rejected"], "hidden"),
 ]
 
+
 @pytest.mark.parametrize(("action", "targets", "others", "end"), BULK_CASES)
 def test_bulk_decision_first_asks_for_a_reason(action, targets, others, end, client, moderator, bulk_set):
     selected = [bulk_set[name] for name in targets + others]
@@ -492,11 +529,18 @@ def test_bulk_decision_applies_with_the_reason(action, targets, others, end, cli
     assert response.status_code == 200
     assert response.redirect_chain[-1][0].startswith(CHANGELIST)
     messages = messages_of(response)
-    assert f"{action.removeprefix('bulk_').capitalize()}: {len(targets)} annotation{'s' if len(targets) > 1 else ''}." in messages
+    assert (
+        f"{action.removeprefix('bulk_').capitalize()}: {len(targets)} annotation{'s' if len(targets) > 1 else ''}."
+        in messages
+    )
     for name in targets:
         annotation = bulk_set[name]
         annotation.refresh_from_db()
-        assert (annotation.status, annotation.moderated_by, annotation.moderation_reason) == (end, moderator, "Checked by the desk.")
+        assert (annotation.status, annotation.moderated_by, annotation.moderation_reason) == (
+            end,
+            moderator,
+            "Checked by the desk.",
+        )
         assert ModerationLog.objects.filter(annotation=annotation, actor=moderator, to_status=end).count() == 1
     for name in others:  # in the wrong state: reported and left alone
         annotation = bulk_set[name]
@@ -521,7 +565,8 @@ def test_bulk_reject_and_hide_without_reason_change_nothing(action, client, mode
 def test_bulk_actions_are_refused_to_annotators(client, author, bulk_set):
     client.force_login(author)
     response = client.post(
-        CHANGELIST, {"action": "bulk_approve", "_selected_action": [str(bulk_set["pending1"].pk)], "apply": "1", "reason": "x"}
+        CHANGELIST,
+        {"action": "bulk_approve", "_selected_action": [str(bulk_set["pending1"].pk)], "apply": "1", "reason": "x"},
     )
     assert_login_redirect(response, CHANGELIST)
     bulk_set["pending1"].refresh_from_db()
@@ -532,7 +577,13 @@ def test_delete_selected_cannot_be_forced_by_a_moderator(client, moderator, bulk
     before = counts()
     client.force_login(moderator)
     client.post(
-        CHANGELIST, {"action": "delete_selected", "_selected_action": [str(a.pk) for a in bulk_set.values()], "index": "0", "post": "yes"}
+        CHANGELIST,
+        {
+            "action": "delete_selected",
+            "_selected_action": [str(a.pk) for a in bulk_set.values()],
+            "index": "0",
+            "post": "yes",
+        },
     )
     assert counts() == before
 
@@ -544,12 +595,24 @@ def test_delete_selected_cannot_be_forced_by_a_moderator(client, moderator, bulk
 def filter_set(article, make_annotation, author, other_user, make_user):
     reader = make_user("reader", groups=["annotators"])
     items = {
-        "pending_note": make_annotation(article=article, author=author, status="pending", body="Pending zebra note.", tags=["public health"]),
+        "pending_note": make_annotation(
+            article=article, author=author, status="pending", body="Pending zebra note.", tags=["public health"]
+        ),
         "false_check": make_annotation(
-            article=article, author=other_user, kind="fact_check", verdict="false", body="A false claim.", tags=["budget"]
+            article=article,
+            author=other_user,
+            kind="fact_check",
+            verdict="false",
+            body="A false claim.",
+            tags=["budget"],
         ),
         "pending_check": make_annotation(
-            article=article, author=author, kind="fact_check", verdict="misleading", status="pending", body="Misleading.",
+            article=article,
+            author=author,
+            kind="fact_check",
+            verdict="misleading",
+            status="pending",
+            body="Misleading.",
             tags=["budget", "public health"],
         ),
         "flagged": make_annotation(article=article, author=author, body="Flagged note."),
@@ -620,11 +683,10 @@ def inline_formset(response, model):
     return None
 
 
-
-@pytest.mark.parametrize(
-    "persona", ["moderator", "editor", "superuser"]
-)
-def test_change_page_shows_history_flags_and_the_decision_form(persona, request, client, make_user, article, make_annotation, author, moderator):
+@pytest.mark.parametrize("persona", ["moderator", "editor", "superuser"])
+def test_change_page_shows_history_flags_and_the_decision_form(
+    persona, request, client, make_user, article, make_annotation, author, moderator
+):
     from annotations import moderation
 
     readers = [make_user(f"reader{i}", groups=["annotators"]) for i in range(2)]
@@ -645,7 +707,8 @@ def test_change_page_shows_history_flags_and_the_decision_form(persona, request,
     history = inline_formset(response, ModerationLog)
     assert history is not None, "no moderation history on the page"
     assert [(log.action, log.reason) for log in history.formset.queryset] == [
-        ("approve", "Fine."), ("flags_kept", "Robust, not abusive.")
+        ("approve", "Fine."),
+        ("flags_kept", "Robust, not abusive."),
     ]
     assert "Moderation history" in page
     for text in ("Approved", "Flags resolved: kept", "Robust, not abusive."):
@@ -654,11 +717,21 @@ def test_change_page_shows_history_flags_and_the_decision_form(persona, request,
     assert flags is not None, "no reader flags on the page"
     assert flags.formset.queryset.count() == 3
     assert "Reader flags" in page
-    for text in ("Abusive or harassing", "Name-calling.", "Spam", "Off-topic", "Kept (annotation stays)", "reader0", "reader9"):
+    for text in (
+        "Abusive or harassing",
+        "Name-calling.",
+        "Spam",
+        "Off-topic",
+        "Kept (annotation stays)",
+        "reader0",
+        "reader9",
+    ):
         assert text in page
 
 
-def test_change_page_history_and_flags_cannot_be_edited(client, superuser, moderator, other_user, article, make_annotation, author):
+def test_change_page_history_and_flags_cannot_be_edited(
+    client, superuser, moderator, other_user, article, make_annotation, author
+):
     from annotations import moderation
 
     annotation = make_annotation(article=article, author=author, status="pending")
@@ -693,7 +766,11 @@ def build(n, *, articles, users):
     for i in range(n):
         flagged = i % 3 == 2
         annotation = make_row(
-            articles[i % 2], users[i % 2], i, kind="fact_check" if i % 2 else "note", status="approved" if flagged else "pending"
+            articles[i % 2],
+            users[i % 2],
+            i,
+            kind="fact_check" if i % 2 else "note",
+            status="approved" if flagged else "pending",
         )
         if flagged:
             add_flag(annotation, users[2], reason="inaccurate", text=f"Flag {i}")
@@ -705,7 +782,13 @@ def make_row(article, author, i, *, kind, status):
 
     block = article.blocks.get(key=f"k00{i % 3 + 1}")
     annotation = Annotation.objects.create(
-        article=article, block=block, author=author, kind=kind, status=status, body=f"Body {i}", body_html=f"<p>Body {i}</p>",
+        article=article,
+        block=block,
+        author=author,
+        kind=kind,
+        status=status,
+        body=f"Body {i}",
+        body_html=f"<p>Body {i}</p>",
         verdict="misleading" if kind == "fact_check" else "",
     )
     for name in (f"tag {i % 4}", f"topic {i % 5}"):
@@ -713,7 +796,9 @@ def make_row(article, author, i, *, kind, status):
         annotation.tags.add(tag)
     if kind == "fact_check":
         Evidence.objects.create(annotation=annotation, url=f"https://example.org/{i}", title=f"Source {i}")
-        Evidence.objects.create(annotation=annotation, url=f"https://example.org/{i}b", title=f"Source {i}b", position=1)
+        Evidence.objects.create(
+            annotation=annotation, url=f"https://example.org/{i}b", title=f"Source {i}b", position=1
+        )
     return annotation
 
 

@@ -20,13 +20,23 @@ def sizes(make_article, make_annotation, make_user):
     made = {"small": [], "large": []}
     for i in range(2):
         made["small"].append(
-            make_annotation(article=small, block=f"k{i + 1:03d}", author=authors[0], tags=["shared", "one"], kind=FC if i else "note")
+            make_annotation(
+                article=small,
+                block=f"k{i + 1:03d}",
+                author=authors[0],
+                tags=["shared", "one"],
+                kind=FC if i else "note",
+            )
         )
     for i in range(80):
         made["large"].append(
             make_annotation(
-                article=large, block=f"k{i % 40 + 1:03d}", author=authors[i % 8], tags=["shared", f"t{i % 7}", "x"],
-                kind=FC if i % 3 else "note", body=f"Body shared words {i}",
+                article=large,
+                block=f"k{i % 40 + 1:03d}",
+                author=authors[i % 8],
+                tags=["shared", f"t{i % 7}", "x"],
+                kind=FC if i % 3 else "note",
+                body=f"Body shared words {i}",
             )
         )
     return made, authors

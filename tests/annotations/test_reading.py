@@ -17,8 +17,14 @@ def reading_article(make_article, make_annotation, author, other_user):
     Source.objects.filter(article=article).update(is_translation=True, translated_from="Chinese")
     make_annotation(article=article, block="k001", body="Public note one", tags=["tone"], author=author)
     make_annotation(
-        article=article, block="k002", kind=FC, body="Public check", verdict="mistranslation", quote="Paragraph 2",
-        tags=["translation"], author=other_user,
+        article=article,
+        block="k002",
+        kind=FC,
+        body="Public check",
+        verdict="mistranslation",
+        quote="Paragraph 2",
+        tags=["translation"],
+        author=other_user,
     )
     make_annotation(article=article, block="k003", kind=FC, body="False check", verdict="false", author=author)
     # never public
@@ -91,7 +97,7 @@ def test_bad_filters_are_a_clear_400(client, reading_article, query):
 
 def test_paragraph_counts(client, reading_article):
     html = page(client, reading_article).content.decode()
-    assert '>1 annotation</a>' in html
+    assert ">1 annotation</a>" in html
 
 
 def test_author_sees_own_pending_and_private_but_not_others(client, reading_article, other_user, author):
@@ -238,7 +244,11 @@ def _json_ld(html: str) -> list:
 
 def test_claim_reviews_embedded_on_the_article_page_whatever_the_filter(client, reading_article):
     for query in ("", "?kind=note", "?view=clean"):
-        reviews = [d for d in _json_ld(page(client, reading_article, query).content.decode()) if d.get("@type") == "ClaimReview"]
+        reviews = [
+            d
+            for d in _json_ld(page(client, reading_article, query).content.decode())
+            if d.get("@type") == "ClaimReview"
+        ]
         assert sorted(r["reviewRating"]["alternateName"] for r in reviews) == ["False", "Mistranslation"]
 
 
@@ -268,7 +278,9 @@ def test_a_reader_with_a_session_or_messages_never_gets_the_shared_page(client, 
     assert page(client, reading_article).templates
 
 
-def test_the_shared_page_follows_the_article_version(client, reading_article, moderator, django_capture_on_commit_callbacks):
+def test_the_shared_page_follows_the_article_version(
+    client, reading_article, moderator, django_capture_on_commit_callbacks
+):
     from annotations import moderation
 
     page(client, reading_article)

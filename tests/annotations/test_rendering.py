@@ -99,12 +99,18 @@ def test_html_inside_markdown_is_escaped_too():
 def test_unsafe_link_schemes_are_not_rendered_as_hrefs(link):
     html = render_body(link)
     assert "href" not in html
-    assert all(tag in {"p", "a"} and not attrs or attrs == [("rel", "nofollow noopener ugc")] for tag, attrs in start_tags(html))
+    assert all(
+        tag in {"p", "a"} and not attrs or attrs == [("rel", "nofollow noopener ugc")]
+        for tag, attrs in start_tags(html)
+    )
 
 
 @pytest.mark.parametrize(
     "link",
-    ['[click](https://ok.example "a title" onclick=alert(1))', '[click](https://ok.example "x\\" onclick=\\"alert(1)")'],
+    [
+        '[click](https://ok.example "a title" onclick=alert(1))',
+        '[click](https://ok.example "x\\" onclick=\\"alert(1)")',
+    ],
 )
 def test_link_title_cannot_smuggle_attributes(link):
     for tag, attrs in start_tags(render_body(link)):

@@ -156,12 +156,18 @@ REFUSALS = {
     "over-long body": ({"body": "x" * 5001}, "body"),
     "quote not in paragraph": ({"quote": QuoteInput("the deficit shrank")}, "quote"),
     "offsets not matching": ({"quote": QuoteInput(QUOTE, start=0, end=len(QUOTE))}, "quote"),
-    "offsets beyond the paragraph": ({"quote": QuoteInput("schools.", start=len(TEXT) - 8, end=len(TEXT) + 5)}, "quote"),
+    "offsets beyond the paragraph": (
+        {"quote": QuoteInput("schools.", start=len(TEXT) - 8, end=len(TEXT) + 5)},
+        "quote",
+    ),
     "unknown block key": ({"block_key": "k999"}, "block"),
     "unknown kind": ({"kind": "rumour"}, "kind"),
     "bad visibility": ({"visibility": "friends"}, "visibility"),
     "fact-check without verdict": ({"kind": "fact_check", "evidence": evidence(1)}, "verdict"),
-    "fact-check with unknown verdict": ({"kind": "fact_check", "verdict": "pants on fire", "evidence": evidence(1)}, "verdict"),
+    "fact-check with unknown verdict": (
+        {"kind": "fact_check", "verdict": "pants on fire", "evidence": evidence(1)},
+        "verdict",
+    ),
     "fact-check without evidence": ({"kind": "fact_check", "verdict": "false"}, "evidence"),
     "evidence url javascript:": (
         {"kind": "fact_check", "verdict": "false", "evidence": [EvidenceInput(url="javascript:alert(1)", title="x")]},
@@ -277,7 +283,9 @@ def test_update_without_evidence_keeps_it(author, article, paragraph):
 
 def test_update_can_move_the_quote(author, article, paragraph):
     annotation = create(author, article, quote=QuoteInput(QUOTE))
-    services.update_annotation(actor=author, annotation=annotation, body="Edited.", quote=QuoteInput("promised more money"))
+    services.update_annotation(
+        actor=author, annotation=annotation, body="Edited.", quote=QuoteInput("promised more money")
+    )
     annotation.refresh_from_db()
     assert annotation.quote == "promised more money"
     assert TEXT[annotation.quote_start : annotation.quote_end] == "promised more money"
@@ -287,7 +295,13 @@ def test_invalid_update_changes_nothing(author, article, paragraph):
     annotation = fact_check(author, article, tags="budget")
     with pytest.raises(ValidationError) as caught:
         services.update_annotation(
-            actor=author, annotation=annotation, body="", tags="new", verdict="", evidence=[], quote=QuoteInput("nowhere")
+            actor=author,
+            annotation=annotation,
+            body="",
+            tags="new",
+            verdict="",
+            evidence=[],
+            quote=QuoteInput("nowhere"),
         )
     assert {"body", "verdict", "evidence", "quote"} <= set(caught.value.message_dict)
     annotation.refresh_from_db()
@@ -398,7 +412,9 @@ def test_only_the_author_may_delete(who, request, author, article, paragraph, co
         ("annotator", "fact_check", "private", False, "approved"),
     ],
 )
-def test_initial_status_policy(persona, kind, visibility, post_moderation, expected, make_user, moderator, article, paragraph):
+def test_initial_status_policy(
+    persona, kind, visibility, post_moderation, expected, make_user, moderator, article, paragraph
+):
     user = {
         "annotator": lambda: make_user("annotator", groups=["annotators"]),
         "trusted": lambda: make_user("trusted", groups=["annotators", "trusted annotators"]),
@@ -409,7 +425,9 @@ def test_initial_status_policy(persona, kind, visibility, post_moderation, expec
         annotation = create(user, article, kind=kind, visibility=visibility, **extra)
     annotation.refresh_from_db()
     assert annotation.status == expected
-    assert Annotation.objects.public().filter(pk=annotation.pk).exists() is (expected == "approved" and visibility == "public")
+    assert Annotation.objects.public().filter(pk=annotation.pk).exists() is (
+        expected == "approved" and visibility == "public"
+    )
 
 
 def test_private_note_is_approved_but_only_its_author_sees_it(author, other_user, moderator, article):

@@ -139,7 +139,9 @@ def test_author_creates_a_fact_check_through_the_view(client, author, article, p
     assert response.status_code == 302
     annotation = Annotation.objects.get()
     assert (annotation.kind, annotation.verdict, annotation.claim) == ("fact_check", "misleading", QUOTE)
-    assert [(e.url, e.title) for e in annotation.evidence.all()] == [("https://stats.example.org/2023", "Budget statistics")]
+    assert [(e.url, e.title) for e in annotation.evidence.all()] == [
+        ("https://stats.example.org/2023", "Budget statistics")
+    ]
 
 
 def test_paragraph_level_note_without_quote(client, author, article):
@@ -300,7 +302,9 @@ def test_fragment_variant_returns_only_the_form(client, author, article):
 def test_query_prefills_the_form(client, author, article, set_text):
     set_text(article, "k001", "Emoji 😀 then the quote here")
     client.force_login(author)
-    page = html(client.get(annotate_url(article) + "?fragment=1&quote=the+quote&start=14&end=23&unit=utf16&kind=fact_check"))
+    page = html(
+        client.get(annotate_url(article) + "?fragment=1&quote=the+quote&start=14&end=23&unit=utf16&kind=fact_check")
+    )
     assert re.search(r"<textarea[^>]*name=\"quote\"[^>]*>\s*the quote</textarea>", page)
     assert '<input type="hidden" name="quote_start" value="14"' in page
     assert '<input type="hidden" name="quote_end" value="23"' in page
@@ -320,10 +324,16 @@ def test_other_methods_are_405(method, client, author, article, make_annotation)
 # ---------------------------------------------------------------- who sees what
 
 
-@pytest.mark.parametrize("state", [("pending", "public"), ("hidden", "public"), ("rejected", "public"), ("approved", "private")])
-def test_others_cannot_see_unpublished_annotations(state, client, author, other_user, moderator, article, make_annotation):
+@pytest.mark.parametrize(
+    "state", [("pending", "public"), ("hidden", "public"), ("rejected", "public"), ("approved", "private")]
+)
+def test_others_cannot_see_unpublished_annotations(
+    state, client, author, other_user, moderator, article, make_annotation
+):
     status, visibility = state
-    annotation = make_annotation(article=article, author=author, status=status, visibility=visibility, body="Secret words")
+    annotation = make_annotation(
+        article=article, author=author, status=status, visibility=visibility, body="Secret words"
+    )
     viewers = [None, other_user, moderator]
     for viewer in viewers:
         c = Client()
@@ -417,7 +427,8 @@ def test_invalid_edit_is_a_400_and_changes_nothing(client, author, article, para
     annotation = make_annotation(article=article, author=author, kind="fact_check", quote=QUOTE)
     client.force_login(author)
     response = client.post(
-        f"/annotations/{annotation.pk}/edit/", fact_check_data(verdict="", body="Edited.", evidence=[{"url": "https://x.example", "title": "x"}])
+        f"/annotations/{annotation.pk}/edit/",
+        fact_check_data(verdict="", body="Edited.", evidence=[{"url": "https://x.example", "title": "x"}]),
     )
     assert response.status_code == 400
     assert "A fact-check needs a verdict." in html(response)
@@ -548,7 +559,9 @@ def test_form_page_and_permalink_show_the_paragraph_and_link_to_it(client, autho
     assert f'From <a href="/articles/{article.slug}/#p-k001">' in permalink
 
 
-def test_tag_page_shows_only_approved_public_annotations(client, author, other_user, article, make_article, make_annotation):
+def test_tag_page_shows_only_approved_public_annotations(
+    client, author, other_user, article, make_article, make_annotation
+):
     draft = make_article("Draft", slug="draft", status=Article.Status.DRAFT)
     shown = make_annotation(article=article, author=author, tags=["budget"], body="Shown on the tag page")
     make_annotation(article=article, author=author, tags=["budget"], status="pending", body="Pending one")
@@ -650,7 +663,9 @@ def test_signup_follows_a_safe_next_only(client, db):
     response = client.post("/accounts/signup/?next=/articles/x/", signup_data())
     assert response["Location"] == "/articles/x/"
     other = Client()
-    response = other.post("/accounts/signup/?next=https://evil.example/", signup_data(username="second", email="s@example.org"))
+    response = other.post(
+        "/accounts/signup/?next=https://evil.example/", signup_data(username="second", email="s@example.org")
+    )
     assert response["Location"] == "/"
 
 

@@ -43,7 +43,9 @@ def drag_select(page, key: str, phrase: str) -> None:
     page.mouse.up()
 
 
-def test_select_a_phrase_and_annotate_it_with_a_tagged_note(page, demo_data, live_url, login, demo_passwords, screenshot):
+def test_select_a_phrase_and_annotate_it_with_a_tagged_note(
+    page, demo_data, live_url, login, demo_passwords, screenshot
+):
     phrase = "We started OpenAI almost nine years ago"
     key = key_containing(demo_data, phrase)
     login(page, "alice", demo_passwords["alice"])

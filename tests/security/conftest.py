@@ -27,13 +27,44 @@ from tests.annotations.conftest import counts, make_annotation, set_text  # noqa
 
 # Attributes whose value a browser loads or navigates to.
 URL_ATTRIBUTES = {
-    "href", "src", "action", "formaction", "xlink:href", "poster", "background", "cite", "data", "srcset",
-    "lowsrc", "dynsrc", "ping", "manifest", "codebase", "longdesc", "usemap", "icon", "profile", "archive",
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "xlink:href",
+    "poster",
+    "background",
+    "cite",
+    "data",
+    "srcset",
+    "lowsrc",
+    "dynsrc",
+    "ping",
+    "manifest",
+    "codebase",
+    "longdesc",
+    "usemap",
+    "icon",
+    "profile",
+    "archive",
 }
 # Elements no page of this site writes and that can run, embed or re-base content.
 FORBIDDEN_ELEMENTS = {
-    "svg", "math", "iframe", "frame", "frameset", "object", "embed", "applet", "base", "portal", "isindex",
-    "xmp", "plaintext", "noembed", "listing",
+    "svg",
+    "math",
+    "iframe",
+    "frame",
+    "frameset",
+    "object",
+    "embed",
+    "applet",
+    "base",
+    "portal",
+    "isindex",
+    "xmp",
+    "plaintext",
+    "noembed",
+    "listing",
 }
 DANGEROUS_SCHEME = re.compile(r"^(?:javascript|vbscript|data|livescript|mocha):", re.IGNORECASE)
 DATA_SCRIPT_TYPES = {"application/ld+json", "application/json"}
@@ -84,7 +115,9 @@ class _Scanner(HTMLParser):
                 problems.append(f"dangerous URL {name}={value!r} on <{tag}>")
             if name == "srcdoc":
                 problems.append(f"srcdoc on <{tag}>")
-            if name == "style" and re.search(r"expression\s*\(|javascript:|url\s*\(\s*['\"]?\s*javascript", value, re.I):
+            if name == "style" and re.search(
+                r"expression\s*\(|javascript:|url\s*\(\s*['\"]?\s*javascript", value, re.I
+            ):
                 problems.append(f"scripting style {value!r} on <{tag}>")
         if tag == "meta" and values.get("http-equiv", "").lower() == "refresh":
             problems.append(f"meta refresh {values}")

@@ -37,8 +37,14 @@ PASSWORD = "pw-for-tests-123"
 @pytest.fixture
 def people(request, author, trusted, other_user, moderator, editor, superuser, plain_staff):
     return {
-        "anonymous": None, "author": author, "trusted": trusted, "other_user": other_user, "moderator": moderator,
-        "editor": editor, "superuser": superuser, "plain_staff": plain_staff,
+        "anonymous": None,
+        "author": author,
+        "trusted": trusted,
+        "other_user": other_user,
+        "moderator": moderator,
+        "editor": editor,
+        "superuser": superuser,
+        "plain_staff": plain_staff,
     }
 
 
@@ -54,8 +60,12 @@ def targets(article, make_annotation, author, other_user):
     """The author's annotations in every state, and another annotator's published one."""
     return {
         "public": make_annotation(article=article, author=author, body="Public note.", tags=["economy"]),
-        "private": make_annotation(article=article, author=author, body="Private note.", visibility="private", status="approved"),
-        "pending": make_annotation(article=article, author=author, kind="fact_check", body="Pending check.", status="pending"),
+        "private": make_annotation(
+            article=article, author=author, body="Private note.", visibility="private", status="approved"
+        ),
+        "pending": make_annotation(
+            article=article, author=author, kind="fact_check", body="Pending check.", status="pending"
+        ),
         "rejected": make_annotation(article=article, author=author, body="Rejected note.", status="rejected"),
         "hidden": make_annotation(article=article, author=author, body="Hidden note.", status="hidden"),
         "theirs": make_annotation(article=article, author=other_user, body="Their note."),
@@ -66,7 +76,9 @@ def state() -> dict:
     """Everything a write may change: row counts and every annotation's moderation-relevant fields."""
     rows = row_counts()
     rows["annotation_fields"] = sorted(
-        Annotation.objects.values_list("pk", "body", "status", "visibility", "quote", "claim", "verdict", "open_flag_count")
+        Annotation.objects.values_list(
+            "pk", "body", "status", "visibility", "quote", "claim", "verdict", "open_flag_count"
+        )
     )
     rows["articles"] = sorted(Article.objects.values_list("pk", "title", "status"))
     rows["passwords"] = sorted(get_user_model().objects.values_list("pk", "password"))
@@ -79,10 +91,20 @@ def is_login_redirect(response, login=LOGIN) -> bool:
 
 def edit_data(body: str) -> dict:
     return {
-        "body": body, "quote": "", "quote_start": "", "quote_end": "", "offsets_unit": "", "tags": "", "visibility": "public",
-        "claim": "", "verdict": "misleading", "kind": "note",
-        "evidence-TOTAL_FORMS": "1", "evidence-INITIAL_FORMS": "0",
-        "evidence-0-url": "https://example.org/source", "evidence-0-title": "A source",
+        "body": body,
+        "quote": "",
+        "quote_start": "",
+        "quote_end": "",
+        "offsets_unit": "",
+        "tags": "",
+        "visibility": "public",
+        "claim": "",
+        "verdict": "misleading",
+        "kind": "note",
+        "evidence-TOTAL_FORMS": "1",
+        "evidence-INITIAL_FORMS": "0",
+        "evidence-0-url": "https://example.org/source",
+        "evidence-0-title": "A source",
     }
 
 
@@ -172,9 +194,14 @@ def test_annotating_needs_an_account_and_a_visible_article(persona, people, arti
     created = Annotation.objects.get(body="A new note.")
     assert created.author == user and created.article == article
     # the author cannot be forged by a field
-    client.post(f"/articles/{article.slug}/p/k002/annotate/", {**note, "body": "Forged.", "author": people["other_user"].pk, "status": "approved"})
+    client.post(
+        f"/articles/{article.slug}/p/k002/annotate/",
+        {**note, "body": "Forged.", "author": people["other_user"].pk, "status": "approved"},
+    )
     forged = Annotation.objects.filter(body="Forged.").first()
-    assert forged is None or (forged.author == user and (forged.status == "pending" or persona in ("trusted", *STAFF_WHO_MODERATE)))
+    assert forged is None or (
+        forged.author == user and (forged.status == "pending" or persona in ("trusted", *STAFF_WHO_MODERATE))
+    )
     # drafts: staff only
     before = state()
     response = client.post(f"/articles/{draft.slug}/p/k001/annotate/", {**note, "body": "On a draft."})
@@ -258,7 +285,9 @@ def test_bulk_actions(action, persona, people, targets):
     client = client_for(user)
     chosen = [targets["pending"].pk, targets["public"].pk, targets["private"].pk]
     before = state()
-    response = client.post(CHANGELIST, {"action": action, "_selected_action": chosen, "apply": "1", "post": "yes", "reason": "Because."})
+    response = client.post(
+        CHANGELIST, {"action": action, "_selected_action": chosen, "apply": "1", "post": "yes", "reason": "Because."}
+    )
     if user is None or not user.is_staff:
         assert is_login_redirect(response, ADMIN_LOGIN)
         assert state() == before
@@ -450,15 +479,23 @@ def test_logout_is_post_only_and_password_change_is_ones_own(persona, people, no
     client = client_for(user)
     assert client.get("/accounts/logout/").status_code == 405
     before = state()
-    response = client.post("/accounts/password_change/", {
-        "old_password": PASSWORD, "new_password1": "a-new-pass-phrase-42", "new_password2": "a-new-pass-phrase-42",
-        "username": "other", "user": people["other_user"].pk,
-    })
+    response = client.post(
+        "/accounts/password_change/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a-new-pass-phrase-42",
+            "new_password2": "a-new-pass-phrase-42",
+            "username": "other",
+            "user": people["other_user"].pk,
+        },
+    )
     if user is None:
         assert is_login_redirect(response) and state() == before
     else:
         assert response.status_code == 302
-        changed = [pk for (pk, new), (_, old) in zip(state()["passwords"], before["passwords"], strict=True) if new != old]
+        changed = [
+            pk for (pk, new), (_, old) in zip(state()["passwords"], before["passwords"], strict=True) if new != old
+        ]
         assert changed == [user.pk]  # one's own password only, whatever else is posted
     response = client.post("/accounts/logout/")
     assert response.status_code == 302
@@ -471,24 +508,57 @@ def test_logout_is_post_only_and_password_change_is_ones_own(persona, people, no
 @pytest.fixture
 def csrf_cases(people, targets, article, make_article, superuser):
     """(who, url, data) for every POST endpoint, each posted by someone who may use it."""
-    admin_form = scrape_form(client_for(superuser).get(f"/admin/annotations/annotation/{targets['public'].pk}/change/").content.decode())
-    article_form = scrape_form(client_for(superuser).get(f"/admin/articles/article/{article.pk}/change/").content.decode())
+    admin_form = scrape_form(
+        client_for(superuser).get(f"/admin/annotations/annotation/{targets['public'].pk}/change/").content.decode()
+    )
+    article_form = scrape_form(
+        client_for(superuser).get(f"/admin/articles/article/{article.pk}/change/").content.decode()
+    )
     spare = make_article(slug="spare")
     new_note = {**edit_data("Via CSRF."), "evidence-TOTAL_FORMS": "0"}
     return [
-        ("other_user", f"/annotations/{targets['public'].pk}/flag/", {"reason": "spam"}),  # before the edit re-queues it
+        (
+            "other_user",
+            f"/annotations/{targets['public'].pk}/flag/",
+            {"reason": "spam"},
+        ),  # before the edit re-queues it
         ("author", f"/articles/{article.slug}/p/k001/annotate/", new_note),
         ("author", f"/annotations/{targets['public'].pk}/edit/", edit_data("Edited via CSRF.")),
         ("author", f"/annotations/{targets['rejected'].pk}/delete/", {}),
         ("moderator", DECIDE, {"annotation": targets["pending"].pk, "decision": "approve"}),
-        ("moderator", CHANGELIST, {"action": "bulk_approve", "_selected_action": [targets["pending"].pk], "apply": "1"}),
-        ("moderator", f"/admin/annotations/annotation/{targets['public'].pk}/change/", {**admin_form, "body": "Via CSRF."}),
+        (
+            "moderator",
+            CHANGELIST,
+            {"action": "bulk_approve", "_selected_action": [targets["pending"].pk], "apply": "1"},
+        ),
+        (
+            "moderator",
+            f"/admin/annotations/annotation/{targets['public'].pk}/change/",
+            {**admin_form, "body": "Via CSRF."},
+        ),
         ("superuser", f"/admin/annotations/annotation/{targets['theirs'].pk}/delete/", {"post": "yes"}),
         ("editor", f"/admin/articles/article/{article.pk}/change/", {**article_form, "title": "Via CSRF"}),
         ("editor", f"/admin/articles/article/{spare.pk}/delete/", {"post": "yes"}),
-        ("author", "/accounts/password_change/", {"old_password": PASSWORD, "new_password1": "a-new-pass-phrase-42", "new_password2": "a-new-pass-phrase-42"}),
+        (
+            "author",
+            "/accounts/password_change/",
+            {
+                "old_password": PASSWORD,
+                "new_password1": "a-new-pass-phrase-42",
+                "new_password2": "a-new-pass-phrase-42",
+            },
+        ),
         ("author", "/accounts/logout/", {}),
-        ("anonymous", "/accounts/signup/", {"username": "csrf", "email": "csrf@example.org", "password1": "a-long-pass-phrase-42", "password2": "a-long-pass-phrase-42"}),
+        (
+            "anonymous",
+            "/accounts/signup/",
+            {
+                "username": "csrf",
+                "email": "csrf@example.org",
+                "password1": "a-long-pass-phrase-42",
+                "password2": "a-long-pass-phrase-42",
+            },
+        ),
         ("anonymous", LOGIN, {"username": "author", "password": PASSWORD}),
     ]
 
@@ -542,14 +612,30 @@ def secrets(article, make_annotation, author, set_text):
     set_text(article, "k001", "The minister said the budget grew by four percent last year.")
     public = make_annotation(article=article, author=author, body="Visible to all.", tags=["economy"])
     rows = {
-        "private": make_annotation(article=article, author=author, body=f"{MARKS['private']} body", quote="the budget grew",
-                                   visibility="private", tags=["secrettag"]),
-        "private-check": make_annotation(article=article, author=author, kind="fact_check", visibility="private",
-                                         body=f"{MARKS['private-check']} body", claim=f"{MARKS['private-check']} claim",
-                                         evidence=[{"url": "https://example.org/s", "title": f"{MARKS['private-check']} source"}],
-                                         tags=["secrettag"]),
-        "pending": make_annotation(article=article, author=author, body=f"{MARKS['pending']} body", status="pending", tags=["pendingtag"]),
-        "rejected": make_annotation(article=article, author=author, body=f"{MARKS['rejected']} body", status="rejected"),
+        "private": make_annotation(
+            article=article,
+            author=author,
+            body=f"{MARKS['private']} body",
+            quote="the budget grew",
+            visibility="private",
+            tags=["secrettag"],
+        ),
+        "private-check": make_annotation(
+            article=article,
+            author=author,
+            kind="fact_check",
+            visibility="private",
+            body=f"{MARKS['private-check']} body",
+            claim=f"{MARKS['private-check']} claim",
+            evidence=[{"url": "https://example.org/s", "title": f"{MARKS['private-check']} source"}],
+            tags=["secrettag"],
+        ),
+        "pending": make_annotation(
+            article=article, author=author, body=f"{MARKS['pending']} body", status="pending", tags=["pendingtag"]
+        ),
+        "rejected": make_annotation(
+            article=article, author=author, body=f"{MARKS['rejected']} body", status="rejected"
+        ),
         "hidden": make_annotation(article=article, author=author, body=f"{MARKS['hidden']} body", status="hidden"),
     }
     return public, rows
@@ -558,11 +644,26 @@ def secrets(article, make_annotation, author, set_text):
 def public_surfaces(article, rows) -> list[str]:
     base = f"/articles/{article.slug}/"
     return [
-        base, f"{base}?view=fact-checks", f"{base}?view=annotated", f"{base}?tag=secrettag", f"{base}?author=author",
-        f"{base}?kind=fact_check", f"{base}?verdict=misleading",
-        f"{base}feed/", "/fact-checks/feed/", f"{base}export.md", f"{base}annotations/", f"{base}annotations/?page=0",
-        f"{base}annotations/?iris=1", "/tags/", "/tags/secrettag/", "/tags/pendingtag/", "/users/author/",
-        *(f"/search/?q={mark}" for mark in MARKS.values()), "/search/?q=body", "/",
+        base,
+        f"{base}?view=fact-checks",
+        f"{base}?view=annotated",
+        f"{base}?tag=secrettag",
+        f"{base}?author=author",
+        f"{base}?kind=fact_check",
+        f"{base}?verdict=misleading",
+        f"{base}feed/",
+        "/fact-checks/feed/",
+        f"{base}export.md",
+        f"{base}annotations/",
+        f"{base}annotations/?page=0",
+        f"{base}annotations/?iris=1",
+        "/tags/",
+        "/tags/secrettag/",
+        "/tags/pendingtag/",
+        "/users/author/",
+        *(f"/search/?q={mark}" for mark in MARKS.values()),
+        "/search/?q=body",
+        "/",
         *(f"/annotations/{a.pk}.jsonld" for a in rows.values()),
     ]
 
@@ -584,8 +685,13 @@ def test_private_and_unpublished_annotations_never_reach_anyone_else(persona, pe
         if (not url.startswith("/tags/") or url == "/tags/") and "tag=" not in url:
             assert "secrettag" not in text and "pendingtag" not in text, url
     for annotation in rows.values():
-        for url in (f"/annotations/{annotation.pk}/", f"/annotations/{annotation.pk}.jsonld", f"/annotations/{annotation.pk}/flag/",
-                    f"/annotations/{annotation.pk}/edit/", f"/annotations/{annotation.pk}/delete/"):
+        for url in (
+            f"/annotations/{annotation.pk}/",
+            f"/annotations/{annotation.pk}.jsonld",
+            f"/annotations/{annotation.pk}/flag/",
+            f"/annotations/{annotation.pk}/edit/",
+            f"/annotations/{annotation.pk}/delete/",
+        ):
             status = client.get(url).status_code
             assert status in (302, 404), (url, status)
     # counts: only the one public annotation anywhere
@@ -611,7 +717,11 @@ def test_the_author_sees_them_only_on_their_own_pages(client, author, article, s
         assert client.get(f"/annotations/{annotation.pk}/").status_code == 200
     # public surfaces do not show them even to their author
     for url in public_surfaces(article, rows):
-        if url.startswith(f"/articles/{article.slug}/") and not url.endswith(("feed/", "export.md")) and "annotations/" not in url:
+        if (
+            url.startswith(f"/articles/{article.slug}/")
+            and not url.endswith(("feed/", "export.md"))
+            and "annotations/" not in url
+        ):
             continue  # the article page is the author's own view
         text = client.get(url).content.decode()
         if url.startswith("/search/?q=") and url != "/search/?q=body":

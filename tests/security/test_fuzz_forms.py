@@ -58,8 +58,23 @@ PARAGRAPH_WORDS = TEXT.split()
 any_char = st.characters(exclude_categories=("Cs",))
 junk = st.text(any_char, max_size=40)
 HOSTILE = [
-    "<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "javascript:alert(1)", "{{7*7}}", "\x00",
-    "\u202e", "\u2028", "]]>", "%00", "../../etc/passwd", "' OR 1=1 --", "NaN", "-1", "1e309", "0x10", "²", "٣",
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "javascript:alert(1)",
+    "{{7*7}}",
+    "\x00",
+    "\u202e",
+    "\u2028",
+    "]]>",
+    "%00",
+    "../../etc/passwd",
+    "' OR 1=1 --",
+    "NaN",
+    "-1",
+    "1e309",
+    "0x10",
+    "²",
+    "٣",
 ]
 huge = st.sampled_from(["A" * 5001, "é" * 1001, "x, " * 300, "9" * 400, "\u200b" * 3000, "<b>" * 2000])
 value = st.one_of(junk, st.sampled_from(HOSTILE), huge, st.integers(-(2**70), 2**70).map(str), st.just(""))
@@ -120,7 +135,9 @@ def slots(base: dict, draw, *, extra_keys=()) -> dict:
             data[name] = [good, draw(value)]
     if mode == "chaos" or draw(st.booleans()):
         for _ in range(draw(st.integers(0, 2))):
-            key = draw(st.sampled_from([*extra_keys, "id", "author", "status", "pk", "csrfmiddlewaretoken", "x" * 300]) | junk)
+            key = draw(
+                st.sampled_from([*extra_keys, "id", "author", "status", "pk", "csrfmiddlewaretoken", "x" * 300]) | junk
+            )
             data.setdefault(key, draw(value))
     if mode == "chaos" and draw(st.booleans()):
         data["upload"] = SimpleUploadedFile("x.bin", draw(st.binary(max_size=32)))
@@ -139,11 +156,23 @@ def post(client: Client, url: str, data: dict, draw):
         return client.post(url, urlencode(clean, doseq=True), content_type="application/x-www-form-urlencoded")
     if how == "json":
         return client.post(url, json.dumps(clean), content_type="application/json")
-    return client.post(url, draw(st.binary(max_size=200)), content_type=draw(st.sampled_from(["text/plain", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded"])))
+    return client.post(
+        url,
+        draw(st.binary(max_size=200)),
+        content_type=draw(
+            st.sampled_from(["text/plain", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded"])
+        ),
+    )
 
 
 VALID_URLS = ["https://example.org/a", "http://example.org/b?c=<d>", "example.org/x", "https://пример.рф/"]
-BAD_URLS = ["javascript:alert(1)", "data:text/html,x", "ftp://x.org", "//evil.example/x", "https://" + "a" * 1000 + ".org"]
+BAD_URLS = [
+    "javascript:alert(1)",
+    "data:text/html,x",
+    "ftp://x.org",
+    "//evil.example/x",
+    "https://" + "a" * 1000 + ".org",
+]
 
 
 def evidence_rows(draw, kind: str) -> dict:
@@ -152,15 +181,27 @@ def evidence_rows(draw, kind: str) -> dict:
     if draw(st.integers(0, 4)) > 0:  # consistent
         count = draw(st.integers(1, 3)) if kind == "fact_check" else draw(st.integers(0, 1))
         blanks = draw(st.integers(0, 2))
-        data.update({"evidence-TOTAL_FORMS": str(count + blanks), "evidence-INITIAL_FORMS": "0",
-                     "evidence-MIN_NUM_FORMS": "0", "evidence-MAX_NUM_FORMS": "10"})
+        data.update(
+            {
+                "evidence-TOTAL_FORMS": str(count + blanks),
+                "evidence-INITIAL_FORMS": "0",
+                "evidence-MIN_NUM_FORMS": "0",
+                "evidence-MAX_NUM_FORMS": "10",
+            }
+        )
         for i in range(count):
             data[f"evidence-{i}-url"] = draw(st.sampled_from(VALID_URLS * 8 + BAD_URLS))
             data[f"evidence-{i}-title"] = draw(st.sampled_from(["A source"] * 10 + ["", "<b>Title</b>", "x" * 301]))
             data[f"evidence-{i}-excerpt"] = draw(st.one_of(st.just(""), value))
-            data[f"evidence-{i}-archived_url"] = draw(st.sampled_from(["", "", "https://archive.example.org/x", "javascript:x"]))
+            data[f"evidence-{i}-archived_url"] = draw(
+                st.sampled_from(["", "", "https://archive.example.org/x", "javascript:x"])
+            )
         return data
-    total = draw(st.one_of(st.sampled_from(["0", "1", "2", "3", "10", "11", "-1", str(10**9), "abc", "", "²", "1e3"]), integerish))
+    total = draw(
+        st.one_of(
+            st.sampled_from(["0", "1", "2", "3", "10", "11", "-1", str(10**9), "abc", "", "²", "1e3"]), integerish
+        )
+    )
     initial = draw(st.sampled_from(["0", "0", "1", "5", "-1", "abc", "", "99"]))
     how = draw(st.sampled_from(["full", "full", "missing", "partial"]))
     if how != "missing":
@@ -174,7 +215,9 @@ def evidence_rows(draw, kind: str) -> dict:
         data[f"evidence-{index}-url"] = draw(st.one_of(st.sampled_from(VALID_URLS + BAD_URLS), value))
         data[f"evidence-{index}-title"] = draw(st.one_of(st.just("A source"), value))
         data[f"evidence-{index}-excerpt"] = draw(value)
-        data[f"evidence-{index}-archived_url"] = draw(st.one_of(st.just(""), st.just("https://archive.example.org/x"), value))
+        data[f"evidence-{index}-archived_url"] = draw(
+            st.one_of(st.just(""), st.just("https://archive.example.org/x"), value)
+        )
     return data
 
 
@@ -188,18 +231,40 @@ def annotation_form(draw) -> dict:
     quote_mode = draw(st.sampled_from(["offsets", "offsets", "search", "none", "wrong"]))
     base = {
         "kind": kind,
-        "quote": {"none": "", "wrong": draw(st.sampled_from(["the", quote.upper(), "not in it"]))}.get(quote_mode, quote),
-        "quote_start": str(offset) if quote_mode == "offsets" else draw(st.one_of(st.just(""), integerish)) if quote_mode == "wrong" else "",
-        "quote_end": str(offset + len(quote)) if quote_mode == "offsets" else draw(st.one_of(st.just(""), integerish)) if quote_mode == "wrong" else "",
-        "offsets_unit": draw(st.sampled_from(["", "utf16", "bytes"])) if quote_mode == "wrong" else draw(st.sampled_from(["", "", "utf16"])),
-        "body": draw(st.one_of(st.just("A body."), st.text(any_char, min_size=1, max_size=40).map(lambda s: s + " body"))),
-        "tags": draw(st.one_of(
-            st.just("economy, budget"), st.just(""), st.just("économie, x&y, c++"),
-            st.lists(st.sampled_from(["a", "b c", "x&y", "_", "<b>", "é", "C++", "#hash", "a" * 41]), max_size=12).map(", ".join),
-        )),
+        "quote": {"none": "", "wrong": draw(st.sampled_from(["the", quote.upper(), "not in it"]))}.get(
+            quote_mode, quote
+        ),
+        "quote_start": str(offset)
+        if quote_mode == "offsets"
+        else draw(st.one_of(st.just(""), integerish))
+        if quote_mode == "wrong"
+        else "",
+        "quote_end": str(offset + len(quote))
+        if quote_mode == "offsets"
+        else draw(st.one_of(st.just(""), integerish))
+        if quote_mode == "wrong"
+        else "",
+        "offsets_unit": draw(st.sampled_from(["", "utf16", "bytes"]))
+        if quote_mode == "wrong"
+        else draw(st.sampled_from(["", "", "utf16"])),
+        "body": draw(
+            st.one_of(st.just("A body."), st.text(any_char, min_size=1, max_size=40).map(lambda s: s + " body"))
+        ),
+        "tags": draw(
+            st.one_of(
+                st.just("economy, budget"),
+                st.just(""),
+                st.just("économie, x&y, c++"),
+                st.lists(
+                    st.sampled_from(["a", "b c", "x&y", "_", "<b>", "é", "C++", "#hash", "a" * 41]), max_size=12
+                ).map(", ".join),
+            )
+        ),
         "visibility": draw(st.sampled_from(["public", "public", "private"])),
         "claim": draw(st.sampled_from(["", "The budget grew."])),
-        "verdict": draw(st.sampled_from(["misleading", "false", "accurate"])) if kind == "fact_check" else draw(st.sampled_from(["", "", "false"])),
+        "verdict": draw(st.sampled_from(["misleading", "false", "accurate"]))
+        if kind == "fact_check"
+        else draw(st.sampled_from(["", "", "false"])),
     }
     data = slots(base, draw, extra_keys=["status", "author", "article", "block", "moderated_by", "body_html"])
     # "_" is a known 500 (test_xss_corpus: test_a_tag_without_letters_or_digits_is_refused_or_rendered)
@@ -257,12 +322,17 @@ def test_annotate_never_fails_and_writes_all_or_nothing(data, author_client, art
     assert annotation.author.username == "author"
     assert annotation.status in ("pending", "approved") and annotation.open_flag_count == 0
     if annotation.kind == "fact_check":
-        assert annotation.verdict and annotation.evidence.exists() and annotation.status == "pending" or annotation.is_private
+        assert (
+            annotation.verdict
+            and annotation.evidence.exists()
+            and annotation.status == "pending"
+            or annotation.is_private
+        )
         assert all(e.url.startswith(("http://", "https://")) for e in annotation.evidence.all())
     else:
         assert not annotation.verdict and not annotation.evidence.exists()
     if annotation.quote:
-        assert TEXT[annotation.quote_start:annotation.quote_end] == annotation.quote
+        assert TEXT[annotation.quote_start : annotation.quote_end] == annotation.quote
     assert sorted(t.name for t in annotation.tags.all()) == sorted(parse_tags(sent(form, "tags")))
 
 
@@ -275,8 +345,16 @@ def sent(form: dict, name: str, default=""):
 def snapshot(annotation: Annotation) -> tuple:
     annotation = Annotation.objects.get(pk=annotation.pk)
     return (
-        annotation.body, annotation.body_html, annotation.quote, annotation.quote_start, annotation.quote_end,
-        annotation.claim, annotation.verdict, annotation.visibility, annotation.status, annotation.kind,
+        annotation.body,
+        annotation.body_html,
+        annotation.quote,
+        annotation.quote_start,
+        annotation.quote_end,
+        annotation.claim,
+        annotation.verdict,
+        annotation.visibility,
+        annotation.status,
+        annotation.kind,
         sorted(t.name for t in annotation.tags.all()),
         [(e.url, e.title, e.excerpt, e.archived_url) for e in annotation.evidence.all()],
     )
@@ -286,9 +364,8 @@ def snapshot(annotation: Annotation) -> tuple:
 @given(data=st.data())
 def test_edit_never_fails_and_changes_all_or_nothing(data, author_client, article, paragraph, make_annotation):
     which = data.draw(st.sampled_from(["note", "fact_check"]))
-    annotation = (
-        Annotation.objects.filter(kind=which, author__username="author").first()
-        or make_annotation(article=article, kind=which, quote="the budget grew", tags=["economy"])
+    annotation = Annotation.objects.filter(kind=which, author__username="author").first() or make_annotation(
+        article=article, kind=which, quote="the budget grew", tags=["economy"]
     )
     form = data.draw(annotation_form())
     before, state = table_state(), snapshot(annotation)
@@ -315,12 +392,21 @@ def test_edit_never_fails_and_changes_all_or_nothing(data, author_client, articl
 @FUZZ
 @given(data=st.data())
 def test_delete_and_flag_with_any_id_and_body(data, author_client, other_user, article, paragraph, make_annotation):
-    own = Annotation.objects.filter(author__username="author").first() or make_annotation(article=article, tags=["economy"])
-    theirs = Annotation.objects.filter(author=other_user).first() or make_annotation(article=article, author=other_user, kind="fact_check")
+    own = Annotation.objects.filter(author__username="author").first() or make_annotation(
+        article=article, tags=["economy"]
+    )
+    theirs = Annotation.objects.filter(author=other_user).first() or make_annotation(
+        article=article, author=other_user, kind="fact_check"
+    )
     target = data.draw(st.sampled_from([own.pk, theirs.pk, 0, 10**6, 2**63 + 5, 10**30]))
     action = data.draw(st.sampled_from(["delete", "flag"]))
-    body = slots({"reason": data.draw(st.sampled_from(["spam", "other", "abuse", "off_topic", "inaccurate", "bogus"])),
-                  "text": data.draw(st.one_of(st.just(""), st.just("Why"), value))}, data.draw)
+    body = slots(
+        {
+            "reason": data.draw(st.sampled_from(["spam", "other", "abuse", "off_topic", "inaccurate", "bogus"])),
+            "text": data.draw(st.one_of(st.just(""), st.just("Why"), value)),
+        },
+        data.draw,
+    )
     before = table_state()
     response = post(author_client, f"/annotations/{target}/{action}/", body, data.draw)
     event(f"{action} {response.status_code}")
@@ -359,23 +445,33 @@ def is_path_or_url(text: str) -> bool:
 @FUZZ
 @given(data=st.data())
 def test_signup_never_fails_and_creates_one_user_or_none(data, no_rate_limits, db):
-    password = data.draw(st.sampled_from(["a-long-pass-phrase-42", "another-long-phrase-7", "short", "password", "12345678901"]))
+    password = data.draw(
+        st.sampled_from(["a-long-pass-phrase-42", "another-long-phrase-7", "short", "password", "12345678901"])
+    )
     number = get_user_model().objects.count()
     base = {
-        "username": data.draw(st.one_of(
-            st.from_regex(r"[\w.@+-]{1,30}", fullmatch=True),
-            st.sampled_from(["newbie", "Zoë_Ωmega", "a" * 150, "a" * 151, "a b", "<b>", "author"]),
-        )),
-        "email": f"new{number}@example.org" if data.draw(st.integers(0, 3)) else data.draw(st.sampled_from(["not-an-email", "", "author@example.com"])),
+        "username": data.draw(
+            st.one_of(
+                st.from_regex(r"[\w.@+-]{1,30}", fullmatch=True),
+                st.sampled_from(["newbie", "Zoë_Ωmega", "a" * 150, "a" * 151, "a b", "<b>", "author"]),
+            )
+        ),
+        "email": f"new{number}@example.org"
+        if data.draw(st.integers(0, 3))
+        else data.draw(st.sampled_from(["not-an-email", "", "author@example.com"])),
         "password1": password,
         "password2": password,
-        "next": data.draw(st.sampled_from(["", "/tags/", "//evil.example/", "javascript:alert(1)", "https://evil.example/"])),
+        "next": data.draw(
+            st.sampled_from(["", "/tags/", "//evil.example/", "javascript:alert(1)", "https://evil.example/"])
+        ),
     }
     # a "next" that is neither a path nor a URL ("foo") is a known 500: test_signup_with_a_next_that_is_not_a_path
     form = slots(base, data.draw)
     if "next" in form:
-        form["next"] = [n if is_path_or_url(n) else "/" + n for n in form["next"]] if isinstance(form["next"], list) else (
-            form["next"] if is_path_or_url(form["next"]) else "/" + form["next"]
+        form["next"] = (
+            [n if is_path_or_url(n) else "/" + n for n in form["next"]]
+            if isinstance(form["next"], list)
+            else (form["next"] if is_path_or_url(form["next"]) else "/" + form["next"])
         )
     before = table_state()
     response = post(Client(), "/accounts/signup/", form, data.draw)
@@ -397,8 +493,14 @@ def test_signup_never_fails_and_creates_one_user_or_none(data, no_rate_limits, d
 @FUZZ
 @given(data=st.data())
 def test_login_and_password_change_never_fail(data, make_user, no_rate_limits):
-    user = get_user_model().objects.filter(username="fuzzer").first() or make_user("fuzzer", password="old-pass-phrase-42")
-    good = {"username": "fuzzer", "password": "old-pass-phrase-42", "next": data.draw(st.sampled_from(["", "/tags/", "//evil.example/"]))}
+    user = get_user_model().objects.filter(username="fuzzer").first() or make_user(
+        "fuzzer", password="old-pass-phrase-42"
+    )
+    good = {
+        "username": "fuzzer",
+        "password": "old-pass-phrase-42",
+        "next": data.draw(st.sampled_from(["", "/tags/", "//evil.example/"])),
+    }
     client = Client()
     before = table_state()
     response = post(client, "/accounts/login/", slots(good, data.draw), data.draw)
@@ -447,22 +549,55 @@ def test_decide_never_fails_and_logs_each_change_once(data, client, moderator, d
     client.force_login(moderator)
     decidable = [a for a in decide_targets if a.visibility == "public" and a.status != "rejected"]
     target = data.draw(st.sampled_from(decide_targets + decidable * 3))
-    form = slots({
-        "annotation": data.draw(st.one_of(st.just(str(target.pk)), param, st.sampled_from(["0", str(10**20), "-1", " 1"]))),
-        "decision": data.draw(st.one_of(
-            st.sampled_from({"pending": ["approve", "reject"], "approved": ["hide", "keep", "hide_flagged"], "hidden": ["unhide"]}.get(target.status, ["approve"])),
-            st.sampled_from(["approve", "reject", "hide", "unhide", "keep", "hide_flagged", "delete", "", "APPROVE"]),
-        )),
-        "reason": data.draw(st.one_of(st.just("Because."), st.just(""), value)),
-        "expected_status": data.draw(st.sampled_from(["", target.status, target.status, "pending", "approved", "hidden", "rejected", "bogus"])),
-        "next": data.draw(st.sampled_from(["", "/admin/", "/admin/annotations/annotation/?q=<x>", "javascript:alert(1)", "https://evil.example/"])),
-    }, data.draw)
+    form = slots(
+        {
+            "annotation": data.draw(
+                st.one_of(st.just(str(target.pk)), param, st.sampled_from(["0", str(10**20), "-1", " 1"]))
+            ),
+            "decision": data.draw(
+                st.one_of(
+                    st.sampled_from(
+                        {
+                            "pending": ["approve", "reject"],
+                            "approved": ["hide", "keep", "hide_flagged"],
+                            "hidden": ["unhide"],
+                        }.get(target.status, ["approve"])
+                    ),
+                    st.sampled_from(
+                        ["approve", "reject", "hide", "unhide", "keep", "hide_flagged", "delete", "", "APPROVE"]
+                    ),
+                )
+            ),
+            "reason": data.draw(st.one_of(st.just("Because."), st.just(""), value)),
+            "expected_status": data.draw(
+                st.sampled_from(
+                    ["", target.status, target.status, "pending", "approved", "hidden", "rejected", "bogus"]
+                )
+            ),
+            "next": data.draw(
+                st.sampled_from(
+                    [
+                        "",
+                        "/admin/",
+                        "/admin/annotations/annotation/?q=<x>",
+                        "javascript:alert(1)",
+                        "https://evil.example/",
+                    ]
+                )
+            ),
+        },
+        data.draw,
+    )
     # "annotation" values like "²" are a known 500: test_decide_with_a_non_decimal_digit_id
     if "annotation" in form:
         form["annotation"] = avoid_known_int_bug(form["annotation"])
     before, states = table_state(), {a.pk: snapshot(a) for a in decide_targets}
     flags_before = list(Flag.objects.values_list("pk", "resolution"))
     response = post(client, "/admin/annotations/annotation/decide/", form, data.draw)
+    if has_nul(form) and response.status_code == 400:
+        # refused before the view (RejectNulBytesMiddleware): nothing may have changed
+        assert table_state() == before and {a.pk: snapshot(a) for a in decide_targets} == states
+        return
     assert response.status_code == 302
     location = urlsplit(response["Location"])
     assert not location.netloc and not location.scheme
@@ -470,7 +605,9 @@ def test_decide_never_fails_and_logs_each_change_once(data, client, moderator, d
     logged = after["moderation_log"] - before["moderation_log"]
     event(f"decide logged {logged}")
     assert logged in (0, 1)
-    assert {k: v for k, v in after.items() if k != "moderation_log"} == {k: v for k, v in before.items() if k != "moderation_log"}
+    assert {k: v for k, v in after.items() if k != "moderation_log"} == {
+        k: v for k, v in before.items() if k != "moderation_log"
+    }
     changed = [pk for pk, state in states.items() if snapshot(Annotation(pk=pk)) != state]
     if logged == 0:
         assert changed == [] and list(Flag.objects.values_list("pk", "resolution")) == flags_before
@@ -482,7 +619,11 @@ def test_decide_never_fails_and_logs_each_change_once(data, client, moderator, d
         assert not current.is_private
     # put every target back for the next example
     for annotation in decide_targets:
-        Annotation.objects.filter(pk=annotation.pk).update(status=annotation.status, moderation_reason="", open_flag_count=Flag.objects.filter(annotation=annotation).count())
+        Annotation.objects.filter(pk=annotation.pk).update(
+            status=annotation.status,
+            moderation_reason="",
+            open_flag_count=Flag.objects.filter(annotation=annotation).count(),
+        )
     Flag.objects.update(resolution="open", resolved_by=None, resolved_at=None, resolution_note="")
 
 
@@ -496,21 +637,28 @@ def test_article_page_filters_and_search_never_fail(data, client, article, parag
         make_annotation(article=article, tags=["economy", "翻译"], kind="fact_check", quote="the budget grew")
     if data.draw(st.booleans()):
         client.force_login(other_user)
-    query = slots({
-        "view": data.draw(st.sampled_from(["annotated", "fact-checks", "clean", "", "all"])),
-        "kind": data.draw(st.sampled_from(["note", "fact_check", "", "x"])),
-        "verdict": data.draw(st.sampled_from(["misleading", "false", "", "nope"])),
-        "tag": data.draw(st.sampled_from(["economy", "", "no-such-tag", "a" * 101])),
-        "author": data.draw(st.sampled_from(["author", "", "nobody", "a" * 151])),
-    }, data.draw)
+    query = slots(
+        {
+            "view": data.draw(st.sampled_from(["annotated", "fact-checks", "clean", "", "all"])),
+            "kind": data.draw(st.sampled_from(["note", "fact_check", "", "x"])),
+            "verdict": data.draw(st.sampled_from(["misleading", "false", "", "nope"])),
+            "tag": data.draw(st.sampled_from(["economy", "", "no-such-tag", "a" * 101])),
+            "author": data.draw(st.sampled_from(["author", "", "nobody", "a" * 151])),
+        },
+        data.draw,
+    )
     query.pop("upload", None)
     response = client.get(f"/articles/{article.slug}/", query)
     assert response.status_code in (200, 400)
     response = client.get("/search/", {"q": data.draw(value)})
     assert response.status_code in (200, 400)
     query = {
-        "quote": data.draw(value), "start": data.draw(param), "end": data.draw(param),
-        "unit": data.draw(st.sampled_from(["utf16", "", "x"])), "kind": data.draw(value), "fragment": data.draw(st.sampled_from(["", "1"])),
+        "quote": data.draw(value),
+        "start": data.draw(param),
+        "end": data.draw(param),
+        "unit": data.draw(st.sampled_from(["utf16", "", "x"])),
+        "kind": data.draw(value),
+        "fragment": data.draw(st.sampled_from(["", "1"])),
     }
     response = client.get(f"/articles/{article.slug}/p/k001/annotate/", query)
     # NUL anywhere is refused up front (config.middleware.RejectNulBytesMiddleware)
@@ -531,14 +679,25 @@ def test_feeds_exports_and_w3c_never_fail(data, client, article, paragraph, make
         make_annotation(article=article, kind="fact_check", quote="the budget grew", tags=["economy"])
     slug = data.draw(st.one_of(st.just(article.slug), slug_like))
     path_slug = urlquote(slug, safe="")
-    for url in (f"/articles/{path_slug}/feed/", f"/articles/{path_slug}/export.md", f"/articles/{path_slug}/annotations/", f"/articles/{path_slug}/"):
+    for url in (
+        f"/articles/{path_slug}/feed/",
+        f"/articles/{path_slug}/export.md",
+        f"/articles/{path_slug}/annotations/",
+        f"/articles/{path_slug}/",
+    ):
         response = client.get(url)
         assert response.status_code == 400 if "\x00" in slug else response.status_code in (200, 301, 404), url
     page = data.draw(st.one_of(st.integers(-5, 10**30).map(str), param))
     iris = data.draw(st.one_of(st.sampled_from(["0", "1", ""]), param))
-    prefer = data.draw(st.one_of(st.just('return=representation; include="http://www.w3.org/ns/oa#PreferContainedIRIs"'), junk))
+    prefer = data.draw(
+        st.one_of(st.just('return=representation; include="http://www.w3.org/ns/oa#PreferContainedIRIs"'), junk)
+    )
     query = {"page": [page, page] if data.draw(st.booleans()) and data.draw(st.booleans()) else page, "iris": iris}
-    response = client.get(f"/articles/{article.slug}/annotations/", query, headers={"prefer": prefer.replace("\n", " ").replace("\r", " ")})
+    response = client.get(
+        f"/articles/{article.slug}/annotations/",
+        query,
+        headers={"prefer": prefer.replace("\n", " ").replace("\r", " ")},
+    )
     assert response.status_code in (200, 400, 404)
     if has_nul(query):
         assert response.status_code == 400  # RejectNulBytesMiddleware answers before the JSON view
@@ -550,7 +709,9 @@ def test_feeds_exports_and_w3c_never_fail(data, client, article, paragraph, make
     response = client.get(f"/annotations/{data.draw(st.integers(0, 2**70))}.jsonld")
     assert response.status_code in (200, 404)
     method = data.draw(st.sampled_from(["post", "put", "patch", "delete"]))
-    response = getattr(client, method)(f"/articles/{article.slug}/annotations/", data.draw(junk), content_type="text/plain")
+    response = getattr(client, method)(
+        f"/articles/{article.slug}/annotations/", data.draw(junk), content_type="text/plain"
+    )
     assert response.status_code == 405
     for url in (f"/articles/{article.slug}/feed/", "/fact-checks/feed/", f"/articles/{article.slug}/export.md"):
         assert getattr(client, method)(url, "", content_type="text/plain").status_code == 405
@@ -560,7 +721,9 @@ def test_feeds_exports_and_w3c_never_fail(data, client, article, paragraph, make
 @given(after=param)
 def test_moderation_queue_paging_never_fails(after, client, moderator, decide_targets):
     client.force_login(moderator)
-    assert client.get("/admin/annotations/annotation/queue/", {"after": after}).status_code == (400 if has_nul(after) else 200)
+    assert client.get("/admin/annotations/annotation/queue/", {"after": after}).status_code == (
+        400 if has_nul(after) else 200
+    )
 
 
 # --------------------------------------------------------------------------- known 500s (strict xfail)
@@ -592,7 +755,10 @@ def test_queue_with_a_non_decimal_after(after, client, moderator):
 @pytest.mark.parametrize("pk", ["²", "9" * 5000])
 def test_decide_with_a_non_decimal_digit_id(pk, client, moderator):
     client.force_login(moderator)
-    assert no_500(client, "post", "/admin/annotations/annotation/decide/", {"annotation": pk, "decision": "approve"}) == 302
+    assert (
+        no_500(client, "post", "/admin/annotations/annotation/decide/", {"annotation": pk, "decision": "approve"})
+        == 302
+    )
 
 
 def test_w3c_page_with_more_digits_than_int_allows(client, article):
@@ -602,10 +768,16 @@ def test_w3c_page_with_more_digits_than_int_allows(client, article):
 @pytest.mark.parametrize("next_url", ["foo", "72754293", "article-list"])
 def test_signup_with_a_next_that_is_not_a_path(next_url, no_rate_limits, db):
     client = Client(raise_request_exception=False)
-    response = client.post("/accounts/signup/", {
-        "username": "newbie", "email": "newbie@example.org", "password1": "a-long-pass-phrase-42",
-        "password2": "a-long-pass-phrase-42", "next": next_url,
-    })
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "username": "newbie",
+            "email": "newbie@example.org",
+            "password1": "a-long-pass-phrase-42",
+            "password2": "a-long-pass-phrase-42",
+            "next": next_url,
+        },
+    )
     assert response.status_code == 302
     # and a member who opens the sign-up page with such a next
     assert client.get("/accounts/signup/", {"next": next_url}).status_code == 302
@@ -636,7 +808,9 @@ def test_decide_with_a_nul_character_in_the_reason(decision, client, moderator, 
     target = pending if decision == "reject" else flagged
     client.force_login(moderator)
     client.raise_request_exception = False
-    response = client.post("/admin/annotations/annotation/decide/", {"annotation": target.pk, "decision": decision, "reason": "bad\x00"})
+    response = client.post(
+        "/admin/annotations/annotation/decide/", {"annotation": target.pk, "decision": decision, "reason": "bad\x00"}
+    )
     assert response.status_code == 400  # RejectNulBytesMiddleware
     target.refresh_from_db()
     assert target.moderation_reason == ""
@@ -647,9 +821,15 @@ def test_bulk_decision_reason_with_a_nul_character_is_refused(client, moderator,
     pending = make_annotation(article=article, status="pending")
     client.force_login(moderator)
     before = table_state()
-    response = client.post("/admin/annotations/annotation/", {
-        "action": "bulk_reject", "_selected_action": [pending.pk], "apply": "1", "reason": "bad\x00",
-    })
+    response = client.post(
+        "/admin/annotations/annotation/",
+        {
+            "action": "bulk_reject",
+            "_selected_action": [pending.pk],
+            "apply": "1",
+            "reason": "bad\x00",
+        },
+    )
     assert response.status_code == 400  # RejectNulBytesMiddleware, before the form
     assert table_state() == before and Annotation.objects.get(pk=pending.pk).status == "pending"
 
@@ -657,12 +837,19 @@ def test_bulk_decision_reason_with_a_nul_character_is_refused(client, moderator,
 def test_evidence_management_form_limits_hold(author_client, article, paragraph):
     """TOTAL_FORMS of a billion is capped (absolute_max): no billion forms are built, nothing is written."""
     before = table_state()
-    response = author_client.post(f"/articles/{article.slug}/p/k001/annotate/", {
-        "kind": "fact_check", "body": "b", "visibility": "public", "verdict": "false",
-        "evidence-TOTAL_FORMS": str(10**9), "evidence-INITIAL_FORMS": "0",
-        **{f"evidence-{i}-url": f"https://example.org/{i}" for i in range(12)},
-        **{f"evidence-{i}-title": f"t{i}" for i in range(12)},
-    })
+    response = author_client.post(
+        f"/articles/{article.slug}/p/k001/annotate/",
+        {
+            "kind": "fact_check",
+            "body": "b",
+            "visibility": "public",
+            "verdict": "false",
+            "evidence-TOTAL_FORMS": str(10**9),
+            "evidence-INITIAL_FORMS": "0",
+            **{f"evidence-{i}-url": f"https://example.org/{i}" for i in range(12)},
+            **{f"evidence-{i}-title": f"t{i}" for i in range(12)},
+        },
+    )
     assert response.status_code == 400
     assert table_state() == before
     assert Evidence.objects.count() == before["evidence"] and TaggedAnnotation.objects.count() == before["tagged"]

@@ -153,7 +153,9 @@ class Corpus:
 def _user(username, *groups, staff=False):
     from django.contrib.auth.models import Group
 
-    user = get_user_model().objects.create_user(username=username, email="x@example.org", password="pw-for-tests-123", is_staff=staff)
+    user = get_user_model().objects.create_user(
+        username=username, email="x@example.org", password="pw-for-tests-123", is_staff=staff
+    )
     for name in groups:
         user.groups.add(Group.objects.get(name=name))
     return user
@@ -167,30 +169,56 @@ def build_corpus() -> Corpus:
     article = Article.objects.create(title=HOSTILE_TITLE, dek=HOSTILE_TITLE, slug="hostile", status="published")
     Source.objects.create(article=article, publisher_name=HOSTILE_TITLE)
     blocks = [
-        Block.objects.create(article=article, key=f"k{i + 1:03d}", position=i + 1, kind="paragraph", text=paragraph_text(i, payload))
+        Block.objects.create(
+            article=article, key=f"k{i + 1:03d}", position=i + 1, kind="paragraph", text=paragraph_text(i, payload)
+        )
         for i, payload in enumerate([*PAYLOADS.values(), "The last paragraph."])
     ]
     data = Corpus(article=article, author=author, moderator=moderator)
     for i, (name, payload) in enumerate(PAYLOADS.items()):
         key = blocks[i].key
-        evidence = [EvidenceInput(url=f"https://example.org/e{i}", title=payload, excerpt=payload, archived_url=f"https://archive.example.org/{i}")]
+        evidence = [
+            EvidenceInput(
+                url=f"https://example.org/e{i}",
+                title=payload,
+                excerpt=payload,
+                archived_url=f"https://archive.example.org/{i}",
+            )
+        ]
         if i == 0:
-            evidence += [EvidenceInput(url=url, title=f"URL payload {n}", archived_url=url) for n, url in enumerate(URL_PAYLOADS)]
+            evidence += [
+                EvidenceInput(url=url, title=f"URL payload {n}", archived_url=url) for n, url in enumerate(URL_PAYLOADS)
+            ]
         check = services.create_annotation(
-            author=author, article=article, block_key=key, kind="fact_check", body=payload,
-            tags=[ODD_TAGS[i % len(ODD_TAGS)]], quote=QuoteInput(exact=payload), claim=f"Claim {payload}",
-            verdict="misleading", evidence=evidence,
+            author=author,
+            article=article,
+            block_key=key,
+            kind="fact_check",
+            body=payload,
+            tags=[ODD_TAGS[i % len(ODD_TAGS)]],
+            quote=QuoteInput(exact=payload),
+            claim=f"Claim {payload}",
+            verdict="misleading",
+            evidence=evidence,
         )
         data.checks[name] = moderation.approve(annotation=check, actor=moderator)
-        note = services.create_annotation(author=author, article=article, block_key=key, kind="note", body=payload, tags=["plain"])
+        note = services.create_annotation(
+            author=author, article=article, block_key=key, kind="note", body=payload, tags=["plain"]
+        )
         data.notes[name] = moderation.approve(annotation=note, actor=moderator)
         moderation.flag_annotation(annotation=note, reporter=flagger, reason="other", text=payload)
-        rejected = services.create_annotation(author=author, article=article, block_key=key, kind="note", body=f"Rejected {payload}")
+        rejected = services.create_annotation(
+            author=author, article=article, block_key=key, kind="note", body=f"Rejected {payload}"
+        )
         data.rejected[name] = moderation.reject(annotation=rejected, actor=moderator, reason=payload)
-    odd_users = [get_user_model().objects.create_user(username=name, password="pw-for-tests-123") for name in ORM_USERNAMES]
+    odd_users = [
+        get_user_model().objects.create_user(username=name, password="pw-for-tests-123") for name in ORM_USERNAMES
+    ]
     odd_users.append(_user(UNICODE_USERNAME, "trusted annotators"))
     for user in odd_users:
-        note = services.create_annotation(author=user, article=article, block_key=blocks[-1].key, kind="note", body="By an odd name.")
+        note = services.create_annotation(
+            author=user, article=article, block_key=blocks[-1].key, kind="note", body="By an odd name."
+        )
         if note.status != "approved":
             note = moderation.approve(annotation=note, actor=moderator)
         data.odd_notes.append(note)
@@ -243,11 +271,22 @@ def payload_article(request, make_article, set_text):
 
 def annotate_data(**fields) -> dict:
     data = {
-        "kind": "fact_check", "quote": "", "quote_start": "", "quote_end": "", "offsets_unit": "", "body": "A note.",
-        "tags": "", "visibility": "public", "claim": "", "verdict": "misleading",
-        "evidence-TOTAL_FORMS": "2", "evidence-INITIAL_FORMS": "0", "evidence-MIN_NUM_FORMS": "0",
+        "kind": "fact_check",
+        "quote": "",
+        "quote_start": "",
+        "quote_end": "",
+        "offsets_unit": "",
+        "body": "A note.",
+        "tags": "",
+        "visibility": "public",
+        "claim": "",
+        "verdict": "misleading",
+        "evidence-TOTAL_FORMS": "2",
+        "evidence-INITIAL_FORMS": "0",
+        "evidence-MIN_NUM_FORMS": "0",
         "evidence-MAX_NUM_FORMS": "10",
-        "evidence-0-url": "https://example.org/source", "evidence-0-title": "A source",
+        "evidence-0-url": "https://example.org/source",
+        "evidence-0-title": "A source",
     }
     data.update(fields)
     return data
@@ -259,10 +298,15 @@ def test_payload_round_trips_through_the_annotate_and_edit_forms(name, client, a
     payload = PAYLOADS[name]
     client.force_login(author)
     url = f"/articles/{payload_article.slug}/p/k001/annotate/"
-    response = client.post(url, annotate_data(
-        body=payload, quote=payload, claim=f"Claim {payload}",
-        **{"evidence-0-title": payload, "evidence-0-excerpt": payload},
-    ))
+    response = client.post(
+        url,
+        annotate_data(
+            body=payload,
+            quote=payload,
+            claim=f"Claim {payload}",
+            **{"evidence-0-title": payload, "evidence-0-excerpt": payload},
+        ),
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     annotation = Annotation.objects.get(article=payload_article)
     assert annotation.quote == payload
@@ -287,18 +331,34 @@ def test_payload_round_trips_through_the_annotate_and_edit_forms(name, client, a
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_payload_reflected_by_the_annotate_prefill_and_the_error_page(name, client, author, payload_article, no_rate_limits):
+def test_payload_reflected_by_the_annotate_prefill_and_the_error_page(
+    name, client, author, payload_article, no_rate_limits
+):
     payload = PAYLOADS[name]
     client.force_login(author)
     url = f"/articles/{payload_article.slug}/p/k001/annotate/"
-    for query in ({"quote": payload}, {"quote": payload, "start": "1", "end": "5", "unit": "utf16", "kind": payload, "fragment": "1"}):
+    for query in (
+        {"quote": payload},
+        {"quote": payload, "start": "1", "end": "5", "unit": "utf16", "kind": payload, "fragment": "1"},
+    ):
         response = client.get(url, query)
         assert response.status_code == 200
         assert_page_is_safe(response.content.decode(), where=f"prefill {name}")
         assert_no_raw_payloads(response.content.decode(), [payload], where="prefill")
     # a refused post (a fact-check without a verdict) shows everything back: 400, nothing written
     before = row_counts()
-    response = client.post(url, annotate_data(kind="fact_check", verdict="", body=payload, quote=payload, claim=payload, tags=payload, **{"evidence-0-title": payload, "evidence-0-url": payload}))
+    response = client.post(
+        url,
+        annotate_data(
+            kind="fact_check",
+            verdict="",
+            body=payload,
+            quote=payload,
+            claim=payload,
+            tags=payload,
+            **{"evidence-0-title": payload, "evidence-0-url": payload},
+        ),
+    )
     assert response.status_code == 400
     assert row_counts() == before
     html = response.content.decode()
@@ -338,7 +398,12 @@ def test_evidence_urls_are_also_checked_by_the_service(author, article):
     for url in BAD_URLS:
         with pytest.raises(ValidationError):
             services.create_annotation(
-                author=author, article=article, block_key="k001", kind="fact_check", body="b", verdict="false",
+                author=author,
+                article=article,
+                block_key="k001",
+                kind="fact_check",
+                body="b",
+                verdict="false",
                 evidence=[EvidenceInput(url=url, title="t")],
             )
     assert not Annotation.objects.exists()
@@ -353,7 +418,9 @@ def test_hostile_tags_are_refused_cleanly(name, client, author, article, moderat
     client.force_login(author)
     before = row_counts()
     tags_before = Tag.objects.count()
-    response = client.post(f"/articles/{article.slug}/p/k001/annotate/", annotate_data(kind="note", verdict="", tags=f"ok, {payload}"))
+    response = client.post(
+        f"/articles/{article.slug}/p/k001/annotate/", annotate_data(kind="note", verdict="", tags=f"ok, {payload}")
+    )
     html = response.content.decode()
     assert_page_is_safe(html, where=f"tag {name}")
     assert_no_raw_payloads(html, [payload], where="tag error")
@@ -383,7 +450,9 @@ def test_the_tag_filter_accepts_unicode_tag_slugs(client, article, make_annotati
 
 def test_odd_but_valid_tags_are_accepted_and_rendered_safely(client, author, article, moderator, no_rate_limits):
     client.force_login(author)
-    response = client.post(f"/articles/{article.slug}/p/k001/annotate/", annotate_data(kind="note", verdict="", tags=", ".join(ODD_TAGS)))
+    response = client.post(
+        f"/articles/{article.slug}/p/k001/annotate/", annotate_data(kind="note", verdict="", tags=", ".join(ODD_TAGS))
+    )
     assert response.status_code == 302
     annotation = Annotation.objects.get()
     moderation.approve(annotation=annotation, actor=moderator)
@@ -402,7 +471,10 @@ def test_odd_but_valid_tags_are_accepted_and_rendered_safely(client, author, art
 @pytest.mark.parametrize("tag", ["_", "__", "_._", "_&_"])
 def test_a_tag_without_letters_or_digits_is_refused_or_rendered(tag, client, author, article, no_rate_limits):
     client.force_login(author)
-    response = client.post(f"/articles/{article.slug}/p/k001/annotate/", annotate_data(kind="note", verdict="", tags=tag, visibility="private"))
+    response = client.post(
+        f"/articles/{article.slug}/p/k001/annotate/",
+        annotate_data(kind="note", verdict="", tags=tag, visibility="private"),
+    )
     assert response.status_code in (302, 400)
     # either refused, or every page that shows it renders (here: the author's own article page)
     client.raise_request_exception = False
@@ -410,17 +482,29 @@ def test_a_tag_without_letters_or_digits_is_refused_or_rendered(tag, client, aut
 
 
 def test_signup_accepts_unicode_letters_and_refuses_markup_and_bidi_controls(client, db, no_rate_limits):
-    response = client.post("/accounts/signup/", {
-        "username": UNICODE_USERNAME, "email": "zoe@example.org", "password1": "a-long-pass-phrase-42", "password2": "a-long-pass-phrase-42",
-    })
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "username": UNICODE_USERNAME,
+            "email": "zoe@example.org",
+            "password1": "a-long-pass-phrase-42",
+            "password2": "a-long-pass-phrase-42",
+        },
+    )
     assert response.status_code == 302
     assert get_user_model().objects.filter(username=UNICODE_USERNAME).exists()
     client.logout()
     for i, username in enumerate([*ORM_USERNAMES, "a\u200db", "null\x00", "x" * 151, "a/b", "  "]):
         before = row_counts()
-        response = Client().post("/accounts/signup/", {
-            "username": username, "email": f"u{i}@example.org", "password1": "a-long-pass-phrase-42", "password2": "a-long-pass-phrase-42",
-        })
+        response = Client().post(
+            "/accounts/signup/",
+            {
+                "username": username,
+                "email": f"u{i}@example.org",
+                "password1": "a-long-pass-phrase-42",
+                "password2": "a-long-pass-phrase-42",
+            },
+        )
         assert response.status_code == 400, username
         assert row_counts() == before
         html = response.content.decode()
@@ -428,7 +512,9 @@ def test_signup_accepts_unicode_letters_and_refuses_markup_and_bidi_controls(cli
         assert_no_raw_payloads(html, [username], where="signup")
 
 
-def test_flag_text_is_shown_as_text_to_moderators(client, article, make_annotation, other_user, moderator, no_rate_limits):
+def test_flag_text_is_shown_as_text_to_moderators(
+    client, article, make_annotation, other_user, moderator, no_rate_limits
+):
     annotations = [make_annotation(article=article, body=f"Note {i}") for i in range(len(PAYLOADS))]
     client.force_login(other_user)
     for annotation, payload in zip(annotations, PAYLOADS.values(), strict=True):
@@ -453,10 +539,22 @@ def test_flag_text_is_shown_as_text_to_moderators(client, article, make_annotati
 def public_urls(corpus: Corpus) -> list[str]:
     slug = corpus.article.slug
     base = f"/articles/{slug}/"
-    urls = [base, *(f"{base}?{q}" for q in (
-        "view=annotated", "view=fact-checks", "view=clean", "kind=note", "kind=fact_check", "verdict=misleading",
-        "view=fact-checks&verdict=misleading&kind=fact_check", "author=author",
-    ))]
+    urls = [
+        base,
+        *(
+            f"{base}?{q}"
+            for q in (
+                "view=annotated",
+                "view=fact-checks",
+                "view=clean",
+                "kind=note",
+                "kind=fact_check",
+                "verdict=misleading",
+                "view=fact-checks&verdict=misleading&kind=fact_check",
+                "author=author",
+            )
+        ),
+    ]
     # ASCII slugs only: see test_the_tag_filter_accepts_unicode_tag_slugs
     urls += [f"{base}?tag={urlquote(t.slug)}" for t in Tag.objects.all() if t.slug.isascii()]
     urls += [f"{base}?author={urlquote(u.username)}" for u in corpus.odd_users]
@@ -548,10 +646,18 @@ def test_login_and_signup_reflect_next_safely(db):
 
 def test_the_authors_own_pages_are_safe(corpus):
     client = logged_in(corpus.author)
-    urls = [f"/articles/{corpus.article.slug}/", "/accounts/annotations/", f"/articles/{corpus.article.slug}/?view=fact-checks"]
+    urls = [
+        f"/articles/{corpus.article.slug}/",
+        "/accounts/annotations/",
+        f"/articles/{corpus.article.slug}/?view=fact-checks",
+    ]
     for group in (corpus.rejected, corpus.checks):
-        for annotation in list(group.values())[:: 3]:
-            urls += [f"/annotations/{annotation.pk}/", f"/annotations/{annotation.pk}/edit/", f"/annotations/{annotation.pk}/delete/"]
+        for annotation in list(group.values())[::3]:
+            urls += [
+                f"/annotations/{annotation.pk}/",
+                f"/annotations/{annotation.pk}/edit/",
+                f"/annotations/{annotation.pk}/delete/",
+            ]
     payloads = [*PAYLOADS.values(), HOSTILE_TITLE]
     for url in urls:
         html = get_ok(client, url).content.decode()
@@ -570,13 +676,20 @@ def test_admin_pages_are_safe(corpus, moderator, superuser):
     for user in (moderator, superuser):
         client = logged_in(user)
         urls = [
-            "/admin/", "/admin/annotations/annotation/", "/admin/annotations/annotation/queue/",
-            "/admin/annotations/annotation/?flagged=open", "/admin/annotations/annotation/?status__exact=rejected",
-            "/admin/annotations/tag/", f"/admin/articles/article/{corpus.article.pk}/change/", "/admin/articles/article/",
+            "/admin/",
+            "/admin/annotations/annotation/",
+            "/admin/annotations/annotation/queue/",
+            "/admin/annotations/annotation/?flagged=open",
+            "/admin/annotations/annotation/?status__exact=rejected",
+            "/admin/annotations/tag/",
+            f"/admin/articles/article/{corpus.article.pk}/change/",
+            "/admin/articles/article/",
         ]
         urls += [f"/admin/annotations/annotation/?q={urlquote(p)}" for p in list(PAYLOADS.values())[:12]]
         urls += [f"/admin/annotations/annotation/?tag={urlquote(t.slug)}" for t in Tag.objects.all()]
-        queued = list(Annotation.objects.filter(open_flag_count__gt=0).order_by("created_at", "pk").values_list("pk", flat=True))
+        queued = list(
+            Annotation.objects.filter(open_flag_count__gt=0).order_by("created_at", "pk").values_list("pk", flat=True)
+        )
         urls += [f"/admin/annotations/annotation/queue/?after={queued[len(queued) // 2]}"]
         # change pages are slow to render: every other fact-check, every fourth flagged note, the odd names
         sample = [*list(corpus.checks.values())[::2], *list(corpus.notes.values())[::4], *corpus.odd_notes]
@@ -587,24 +700,48 @@ def test_admin_pages_are_safe(corpus, moderator, superuser):
             assert_page_is_safe(html, where=f"{user} {url}", admin=True)
             assert_no_raw_payloads(html, payloads, where=f"{user} {url}")
         # the bulk decision page lists titles and echoes the action name
-        response = client.post("/admin/annotations/annotation/", {
-            "action": "bulk_reject", "_selected_action": [a.pk for a in corpus.checks.values()], "index": "0",
-        })
+        response = client.post(
+            "/admin/annotations/annotation/",
+            {
+                "action": "bulk_reject",
+                "_selected_action": [a.pk for a in corpus.checks.values()],
+                "index": "0",
+            },
+        )
         assert response.status_code == 200
         assert_page_is_safe(response.content.decode(), where="bulk decision", admin=True)
         assert_no_raw_payloads(response.content.decode(), payloads, where="bulk decision")
     # the queue shows the flag texts in full
-    queue = assert_page_is_safe(get_ok(logged_in(moderator), "/admin/annotations/annotation/queue/").content.decode(), admin=True)
+    queue = assert_page_is_safe(
+        get_ok(logged_in(moderator), "/admin/annotations/annotation/queue/").content.decode(), admin=True
+    )
     assert any(squash(p) in squash(queue.text) for p in PAYLOADS.values())
 
 
 # --------------------------------------------------------------------------- Atom feeds
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-ATOM_ELEMENTS = {f"{ATOM}{n}" for n in (
-    "feed", "title", "subtitle", "link", "id", "updated", "author", "name", "entry", "published", "category",
-    "content", "summary", "uri", "email", "rights",
-)}
+ATOM_ELEMENTS = {
+    f"{ATOM}{n}"
+    for n in (
+        "feed",
+        "title",
+        "subtitle",
+        "link",
+        "id",
+        "updated",
+        "author",
+        "name",
+        "entry",
+        "published",
+        "category",
+        "content",
+        "summary",
+        "uri",
+        "email",
+        "rights",
+    )
+}
 
 
 def check_feed(content: bytes, *, where: str) -> list[ET.Element]:
@@ -752,17 +889,30 @@ def test_markdown_export_is_inert(corpus):
         rendered = MarkdownIt("commonmark").render(source)
         scan = scan_html(rendered)
         # the one known escape (test_markdown_export_writes_no_images_of_its_own): "!" before a body link
-        problems = [p for p in scan.problems if not p.startswith("<img> not from /static/: {'src': 'https://example.org/t.png'")]
+        problems = [
+            p for p in scan.problems if not p.startswith("<img> not from /static/: {'src': 'https://example.org/t.png'")
+        ]
         assert not problems, problems
-        assert not [e for e in scan.elements if e[0] not in allowed and e != ("img", {"src": "https://example.org/t.png", "alt": "y"})]
-    for payload in ("<script>alert(1)</script>", "{{7*7}}", '"><script>alert(1)</script>', "Claim </textarea><script>alert(1)</script>"):
+        assert not [
+            e
+            for e in scan.elements
+            if e[0] not in allowed and e != ("img", {"src": "https://example.org/t.png", "alt": "y"})
+        ]
+    for payload in (
+        "<script>alert(1)</script>",
+        "{{7*7}}",
+        '"><script>alert(1)</script>',
+        "Claim </textarea><script>alert(1)</script>",
+    ):
         assert payload in scan.text
     # every author made it, as text
     for user in corpus.odd_users:
         assert squash(user.username) in squash(scan.text)
 
 
-@pytest.mark.parametrize("body", ["![y](https://tracker.example/pixel.png)", "Look!<https://tracker.example/pixel.png>"])
+@pytest.mark.parametrize(
+    "body", ["![y](https://tracker.example/pixel.png)", "Look!<https://tracker.example/pixel.png>"]
+)
 def test_markdown_export_writes_no_images_of_its_own(body, client, article, make_annotation):
     make_annotation(article=article, body=body)
     text = client.get(f"/articles/{article.slug}/export.md").content.decode()

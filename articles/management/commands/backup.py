@@ -26,7 +26,9 @@ class FullPrecisionEncoder(DjangoJSONEncoder):
 
 def backup_models() -> list:
     app_list = {
-        config: None for config in apps.get_app_configs() if config.models_module is not None and config.label not in EXCLUDE
+        config: None
+        for config in apps.get_app_configs()
+        if config.models_module is not None and config.label not in EXCLUDE
     }
     models = serializers.sort_dependencies(app_list.items(), allow_cycles=True)
     return [
@@ -61,7 +63,11 @@ class Command(BaseCommand):
                 model._default_manager.order_by(model._meta.pk.name).iterator() for model in backup_models()
             )
             serializers.serialize(
-                "json", objects, stream=out, cls=FullPrecisionEncoder,
-                use_natural_foreign_keys=True, use_natural_primary_keys=True,
+                "json",
+                objects,
+                stream=out,
+                cls=FullPrecisionEncoder,
+                use_natural_foreign_keys=True,
+                use_natural_primary_keys=True,
             )
         self.stdout.write(self.style.SUCCESS(f"Backup written to {target} ({target.stat().st_size:,} bytes)"))

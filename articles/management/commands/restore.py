@@ -26,7 +26,9 @@ class Command(BaseCommand):
         if not source.is_file():
             raise CommandError(f"no such backup file: {source}")
         if Article.objects.exists() and not force:
-            raise CommandError("this database already holds articles; restore into an empty, migrated database (or --force)")
+            raise CommandError(
+                "this database already holds articles; restore into an empty, migrated database (or --force)"
+            )
         opener = gzip.open if source.suffix == ".gz" else open
         # The data migration created the role groups; the backup's groups
         # (natural key: name) update them in place.

@@ -24,7 +24,9 @@ class Command(BaseCommand):
     def handle(self, *args, no_accounts=False, **options):
         if not settings.DEBUG:
             raise CommandError("setup_demo creates accounts with published passwords; it never runs with DEBUG off")
-        parsed = parse_document(read_document(SAMPLE_PATH, max_bytes=settings.IMPORT_MAX_BYTES), filename=SAMPLE_PATH.name)
+        parsed = parse_document(
+            read_document(SAMPLE_PATH, max_bytes=settings.IMPORT_MAX_BYTES), filename=SAMPLE_PATH.name
+        )
         result = import_article(parsed=parsed, slug=SAMPLE_SLUG)
         self.stdout.write(result.summary())
         article = result.article
@@ -40,7 +42,9 @@ class Command(BaseCommand):
             self.stdout.write(f"Source details filled: {', '.join(filled)}")
         if not no_accounts:
             self._accounts()
-        self.stdout.write(self.style.SUCCESS(f"Sample article: {settings.SITE_URL.rstrip('/')}{article.get_absolute_url()}"))
+        self.stdout.write(
+            self.style.SUCCESS(f"Sample article: {settings.SITE_URL.rstrip('/')}{article.get_absolute_url()}")
+        )
 
     def _accounts(self):
         # The roles come from a data migration; make sure they exist even in a
