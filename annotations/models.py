@@ -71,10 +71,6 @@ class AnnotationQuerySet(models.QuerySet):
             )
         return self.public()
 
-    def with_related(self) -> AnnotationQuerySet:
-        """Everything a list of annotations shows, in a fixed number of queries."""
-        return self.select_related("author", "block", "article").prefetch_related("tags", "evidence")
-
 
 class Annotation(models.Model):
     class Kind(models.TextChoices):
@@ -236,9 +232,6 @@ class Annotation(models.Model):
         attached = getattr(self, "tag_objects", None)  # annotations.selectors.article_annotations
         if attached is not None:
             return attached
-        links = getattr(self, "tag_links", None)  # annotations.selectors.card_prefetches
-        if links is not None:
-            return [link.tag for link in links]
         return list(self.tags.all())
 
     @property

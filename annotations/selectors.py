@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
-
 from articles.models import Article, Block
 
 from .models import Annotation, Evidence, Tag, TaggedAnnotation
@@ -45,19 +43,6 @@ def highlight_segments(text: str, annotations: list[Annotation]) -> list[Segment
         ending = tuple(a for a in quoted if a.quote_end == end)
         segments.append(Segment(text[start:end], covering, ending))
     return segments
-
-
-def card_prefetches() -> list[Prefetch]:
-    """Tags and evidence as plain lists (``tag_links``, ``evidence_list``).
-
-    Going through the through table with ``select_related("tag")`` instead
-    of ``prefetch_related("tags")`` spares building a taggit manager for
-    every annotation, which dominates the cost of a page with thousands.
-    """
-    return [
-        Prefetch("tagged_items", queryset=TaggedAnnotation.objects.select_related("tag"), to_attr="tag_links"),
-        Prefetch("evidence", queryset=Evidence.objects.order_by("position", "pk"), to_attr="evidence_list"),
-    ]
 
 
 def article_annotations(*, article: Article, user) -> tuple[list[BlockView], list[Annotation]]:
@@ -101,6 +86,7 @@ def article_annotations(*, article: Article, user) -> tuple[list[BlockView], lis
             if item.annotation_id in by_pk:
                 evidence[item.annotation_id].append(item)
 
+    # the same rule as selectors_revisions.BESIDE_PARAGRAPHS, applied in memory
     placed = {Annotation.AnchorState.ANCHORED, Annotation.AnchorState.MOVED}
     by_block: dict[int, list[Annotation]] = defaultdict(list)
     earlier: list[Annotation] = []

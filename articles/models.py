@@ -163,10 +163,6 @@ class Block(models.Model):
     def get_absolute_url(self) -> str:
         return f"{self.article.get_absolute_url()}#p-{self.key}"
 
-    @property
-    def is_paragraph(self) -> bool:
-        return self.kind == self.Kind.PARAGRAPH
-
     def mark_removed(self) -> None:
         self.removed_at = timezone.now()
         self.position = None
