@@ -49,10 +49,14 @@ serve-prod: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) bench/run.py $(BENCH_ARGS)
 
-## Known vulnerabilities in the pinned dependencies (pip-audit; needs the vulnerability service online).
-audit: $(VENV)/.installed
-	$(PIP) install --quiet pip-audit
-	$(VENV)/bin/pip-audit --requirement requirements.txt --progress-spinner off
+## Known vulnerabilities in the pinned dependencies: pip-audit, then PyPI's newest-release data for any pin
+## pip-audit's service could not answer for (scripts/audit_dependencies.py). Fails on a vulnerable or yanked pin.
+audit: setup-dev
+	mkdir -p artifacts
+	rm -f artifacts/pip-audit.json
+	$(VENV)/bin/pip-audit --requirement requirements.txt --requirement requirements-dev.txt --no-deps --disable-pip \
+		--progress-spinner off --format json --output artifacts/pip-audit.json || true
+	$(PY) scripts/audit_dependencies.py --pip-audit artifacts/pip-audit.json requirements.txt requirements-dev.txt
 
 lint: setup-dev
 	$(VENV)/bin/ruff check .
