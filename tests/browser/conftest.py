@@ -113,7 +113,8 @@ def live_url(live_server):
 
 @pytest.fixture
 def demo_data(live_server):
-    """Run `setup_demo` (sample article 'altman-reflections'; users editor, moderator, alice, bob) -> the Article."""
+    """Run `setup_demo --no-annotations` (sample article 'altman-reflections', no annotations yet; users editor,
+    moderator, alice, bob) -> the Article."""
     from django.core.management import call_command
     from django.test import override_settings
 
@@ -122,7 +123,7 @@ def demo_data(live_server):
 
     # setup_demo refuses to run with DEBUG off, and pytest-django turns DEBUG off.
     with override_settings(DEBUG=True):
-        call_command("setup_demo", stdout=io.StringIO())
+        call_command("setup_demo", "--no-annotations", stdout=io.StringIO())
     return Article.objects.get(slug=SAMPLE_SLUG)
 
 

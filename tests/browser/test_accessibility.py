@@ -216,3 +216,40 @@ def test_annotation_cards_follow_their_paragraph_in_reading_order(page, live_url
             [annotation.pk, annotation.block.key],
         )
         assert order == {"inBlock": True, "afterText": True, "beforeNext": True}, (annotation.pk, order)
+
+
+@pytest.fixture
+def full_demo(live_server):
+    """The sample article as `make run` serves it: setup_demo with its demo annotations."""
+    import io
+
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    from articles.demo import SAMPLE_SLUG
+    from articles.models import Article
+
+    with override_settings(DEBUG=True):
+        call_command("setup_demo", stdout=io.StringIO())
+    return Article.objects.get(slug=SAMPLE_SLUG)
+
+
+@pytest.mark.parametrize("viewport", [None, {"width": 390, "height": 844}], ids=["desktop", "mobile"])
+def test_the_demo_article_as_make_run_serves_it(
+    viewport, make_page, live_url, full_demo, assert_no_serious_violations, screenshot
+):
+    from annotations.models import Annotation
+
+    page = make_page(viewport=viewport)
+    page.goto(live_url(full_demo.get_absolute_url()))
+    published = Annotation.objects.filter(article=full_demo, status=Annotation.Status.APPROVED)
+    assert published.count() == 9
+    for annotation in published:
+        expect(page.locator(f"#a-{annotation.pk}")).to_be_attached()
+    expect(page.locator("section.fact-check-summary")).to_contain_text("6 claims checked")
+
+    assert_no_serious_violations(page)
+    assert not heading_problems(page)
+    failures = a11y.short_text_contrast_failures(page)
+    assert not failures, failures
+    screenshot(page, f"demo-article-{'mobile' if viewport else 'desktop'}")

@@ -1,9 +1,13 @@
+from collections import Counter
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
 
+from annotations.demo import add_demo_annotations
 from annotations.roles import ensure_roles
 from articles.demo import DEMO_ACCOUNTS, SAMPLE_DEK, SAMPLE_PATH, SAMPLE_SLUG, SAMPLE_SOURCE
 from articles.models import Source
@@ -13,17 +17,26 @@ from articles.services import import_article
 
 class Command(BaseCommand):
     help = (
-        "Set up the demo: import the sample article, fill in its source details, and create demo accounts "
-        "(editor, moderator, alice, bob). Safe to run again. Refuses to run with DEBUG off."
+        "Set up the demo: import the sample article, fill in its source details, create demo accounts "
+        "(editor, moderator, alice, bob) and the demo annotations (published notes and fact-checks, two "
+        "waiting in the moderation queue, a rejected note, a reader's flag). Safe to run again. "
+        "Refuses to run with DEBUG off."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--no-accounts", action="store_true", help="import the sample only")
+        parser.add_argument("--no-annotations", action="store_true", help="leave the sample without annotations")
 
-    @transaction.atomic
-    def handle(self, *args, no_accounts=False, **options):
+    def handle(self, *args, no_accounts=False, no_annotations=False, **options):
         if not settings.DEBUG:
             raise CommandError("setup_demo creates accounts with published passwords; it never runs with DEBUG off")
+        # The demo's moderation decisions e-mail the demo accounts (example.com): keep those in memory
+        # rather than print them over the accounts table.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            with transaction.atomic():
+                self._setup(no_accounts=no_accounts, no_annotations=no_annotations)
+
+    def _setup(self, *, no_accounts, no_annotations):
         parsed = parse_document(
             read_document(SAMPLE_PATH, max_bytes=settings.IMPORT_MAX_BYTES), filename=SAMPLE_PATH.name
         )
@@ -42,9 +55,22 @@ class Command(BaseCommand):
             self.stdout.write(f"Source details filled: {', '.join(filled)}")
         if not no_accounts:
             self._accounts()
+            if not no_annotations:
+                self._annotations(article)
         self.stdout.write(
             self.style.SUCCESS(f"Sample article: {settings.SITE_URL.rstrip('/')}{article.get_absolute_url()}")
         )
+
+    def _annotations(self, article):
+        moderator = get_user_model().objects.get(username="moderator")
+        created = add_demo_annotations(article=article, moderator=moderator)
+        if created:
+            counts = Counter(a.get_status_display().lower() for a in created)
+            self.stdout.write(
+                f"Demo annotations: {len(created)} ({', '.join(f'{n} {status}' for status, n in sorted(counts.items()))})"
+            )
+        else:
+            self.stdout.write("Demo annotations already exist.")
 
     def _accounts(self):
         # The roles come from a data migration; make sure they exist even in a
