@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
@@ -16,6 +17,8 @@ class SourceInline(admin.StackedInline):
     min_num = 0
     max_num = 1
     verbose_name_plural = "source details"
+    # an address typed without a scheme is taken as https, as Django 6 will (and as the evidence inline does)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (
             "Original work",

@@ -156,6 +156,18 @@ def test_saving_unchanged_form_keeps_everything(staff_client, article):
     )
 
 
+def test_a_source_url_typed_without_a_scheme_is_saved_as_https(staff_client, article):
+    data = change_form_data(staff_client.get(change_url(article)))
+    field = next(name for name in data if name.startswith("source") and name.endswith("-original_url"))
+    data[field] = "blog.example.org/reflections"
+
+    response = staff_client.post(change_url(article), data)
+
+    assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+    article.source.refresh_from_db()
+    assert article.source.original_url == "https://blog.example.org/reflections"
+
+
 def test_editing_a_block_through_the_inline_keeps_keys_and_rows(staff_client, article):
     blocks = list(article.blocks.current())
     before = {b.pk: b.key for b in blocks}
