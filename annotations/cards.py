@@ -147,7 +147,10 @@ def render_card(annotation: Annotation, *, user) -> SafeString:
     else:
         who = "a former user"
     iso, day = _dates(annotation.created_at)
-    edited = " (edited)" if int(annotation.updated_at.timestamp()) != int(annotation.created_at.timestamp()) else ""
+    edited = ""
+    if annotation.edited_at is not None:
+        edited_iso, edited_day = _dates(annotation.edited_at)
+        edited = f' (<time datetime="{edited_iso}" title="edited {edited_day}">edited</time>)'
     meta = f'<span>{who}</span> · <time datetime="{iso}">{day}</time>{edited} · <a href="{_url("annotations:annotation-detail", pk)}">Permalink</a>'
     if user_id is not None and not is_own and status == Annotation.Status.APPROVED and not private:
         meta += f' · <a href="{_url("annotations:annotation-flag", pk)}" rel="nofollow">Flag</a>'

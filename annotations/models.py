@@ -170,6 +170,9 @@ class Annotation(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # What readers see as "(edited)": a change to what the annotation says, by its author (or by an editor
+    # in the admin). Moderation, flags and re-anchoring move updated_at, never this.
+    edited_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     tags = TaggableManager(through=TaggedAnnotation, blank=True)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from articles.models import Article, Block
 from articles.revisions import latest_revision
@@ -256,6 +257,7 @@ def update_annotation(
     errors.run(_full_clean, annotation)
     errors.raise_any()
     new_status = policy.status_after_edit(annotation, was_private=was_private)
+    annotation.edited_at = timezone.now()
     _save(annotation, tags=tag_names, evidence=rows)
     if new_status != annotation.status:
         annotation = moderation.transition(
@@ -297,11 +299,22 @@ def save_from_admin(*, annotation: Annotation, actor, is_new: bool) -> Annotatio
         annotation.claim, annotation.verdict = "", ""
     if is_new:
         annotation.status = policy.initial_status(annotation)
+    elif _says_something_else(annotation):
+        annotation.edited_at = timezone.now()
     annotation.save()
     if is_new:
         moderation.record_creation(annotation)
     bump_article(annotation.article_id)
     return annotation
+
+
+# what an annotation says; a change to any of them is an edit readers are told about
+CONTENT_FIELDS = ("body", "quote", "quote_start", "quote_end", "claim", "verdict")
+
+
+def _says_something_else(annotation: Annotation) -> bool:
+    before = Annotation.objects.filter(pk=annotation.pk).values(*CONTENT_FIELDS).first()
+    return before is not None and any(before[name] != getattr(annotation, name) for name in CONTENT_FIELDS)
 
 
 def _bump_articles_with_tag(tag: Tag) -> None:

@@ -1,5 +1,7 @@
 """annotations.services: create, update and delete, refusals that write nothing, and the moderation policy."""
 
+import datetime as dt
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -455,3 +457,50 @@ def test_factory_tags_are_normalised_and_reused(author, article, make_annotation
     b = make_annotation(article=article, tags=["BUDGET"])
     assert [t.name for t in a.tags.all()] == [t.name for t in b.tags.all()] == ["budget"]
     assert TaggedAnnotation.objects.count() == 2
+
+
+# ---------------------------------------------------------------- "(edited)": what it says changed, not its status
+
+
+def card_meta(client, annotation):
+    html = client.get(annotation.article.get_absolute_url()).content.decode()
+    start = html.index(f'id="a-{annotation.pk}"')
+    return html[start : html.index("Permalink", start)]
+
+
+def test_a_moderators_decision_is_not_an_edit(author, moderator, article, paragraph, client):
+    from annotations import moderation
+
+    annotation = fact_check(author, article)
+    an_hour_ago = annotation.created_at - dt.timedelta(hours=1)
+    Annotation.objects.filter(pk=annotation.pk).update(created_at=an_hour_ago, updated_at=an_hour_ago)
+    moderation.approve(annotation=annotation, actor=moderator)
+    annotation.refresh_from_db()
+    assert annotation.updated_at > annotation.created_at
+    assert annotation.edited_at is None
+    assert "edited" not in card_meta(client, annotation)
+
+
+def test_the_authors_edit_is_shown_as_one(author, moderator, article, paragraph, client):
+    from annotations import moderation
+
+    annotation = create(author, article)
+    services.update_annotation(actor=author, annotation=annotation, body="Checked: it grew by 3.9 percent.")
+    annotation = moderation.approve(annotation=annotation, actor=moderator)
+    annotation.refresh_from_db()
+    assert annotation.edited_at is not None
+    meta = card_meta(client, annotation)
+    assert "edited</time>)" in meta
+
+
+def test_an_admin_save_marks_an_edit_only_when_the_words_change(author, moderator, article, paragraph):
+    annotation = create(author, article)
+    annotation.moderation_reason = "Looked at it."
+    services.save_from_admin(annotation=annotation, actor=moderator, is_new=False)
+    annotation.refresh_from_db()
+    assert annotation.edited_at is None
+
+    annotation.body = "Corrected by the desk."
+    services.save_from_admin(annotation=annotation, actor=moderator, is_new=False)
+    annotation.refresh_from_db()
+    assert annotation.edited_at is not None
