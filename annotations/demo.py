@@ -234,11 +234,11 @@ DEMO_ANNOTATIONS: tuple[DemoAnnotation, ...] = (
 )
 
 
-def _block(article: Article, spec: DemoAnnotation) -> Block:
-    blocks = [b for b in article.blocks.current() if b.text.startswith(spec.paragraph)]
-    if len(blocks) != 1:
-        raise ValueError(f"demo annotation: {len(blocks)} paragraphs start with {spec.paragraph!r}")
-    return blocks[0]
+def _block(blocks: list[Block], spec: DemoAnnotation) -> Block:
+    found = [b for b in blocks if b.text.startswith(spec.paragraph)]
+    if len(found) != 1:
+        raise ValueError(f"demo annotation: {len(found)} paragraphs start with {spec.paragraph!r}")
+    return found[0]
 
 
 @transaction.atomic
@@ -251,9 +251,10 @@ def add_demo_annotations(*, article: Article, moderator) -> list[Annotation]:
     users = {u.username: u for u in get_user_model().objects.filter(username__in=_usernames())}
     if Annotation.objects.filter(article=article, author__in=users.values()).exists():
         return []
+    blocks = list(article.blocks.current())
     created = []
     for spec in DEMO_ANNOTATIONS:
-        block = _block(article, spec)
+        block = _block(blocks, spec)
         annotation = create_annotation(
             author=users[spec.author],
             article=article,
