@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString, mark_safe
 
-from .models import Annotation
+from annotations.models import Annotation
 
 _PLACEHOLDER = 987654321
 

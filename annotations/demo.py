@@ -16,11 +16,9 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from annotations.models import Annotation, Flag
+from annotations.services import EvidenceInput, QuoteInput, create_annotation, moderation
 from articles.models import Article, Block
-
-from . import moderation
-from .models import Annotation, Flag
-from .services import EvidenceInput, QuoteInput, create_annotation
 
 ORIGINAL = "https://blog.samaltman.com/reflections"
 ORIGINAL_TITLE = "Sam Altman, “Reflections” (the original post, 5 January 2025)"

@@ -1,10 +1,10 @@
 from django import forms
 from django.forms import formset_factory
 
-from .models import BODY_MAX_LENGTH, CLAIM_MAX_LENGTH, QUOTE_MAX_LENGTH, Annotation, Flag
-from .services import MAX_EVIDENCE, EvidenceInput, QuoteInput
-from .tagging import MAX_TAGS
-from .verdicts import Verdict
+from annotations.models import BODY_MAX_LENGTH, CLAIM_MAX_LENGTH, QUOTE_MAX_LENGTH, Annotation, Flag
+from annotations.services import MAX_EVIDENCE, EvidenceInput, QuoteInput
+from annotations.tagging import MAX_TAGS
+from annotations.verdicts import Verdict
 
 
 def small_int(value) -> int | None:

@@ -18,10 +18,9 @@ from django.urls import reverse
 from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
+from annotations.verdicts import Verdict
+from annotations.verdicts import info as verdict_info
 from articles.models import Article, ArticleRevision, Block
-
-from .verdicts import Verdict
-from .verdicts import info as verdict_info
 
 BODY_MAX_LENGTH = 5000
 QUOTE_MAX_LENGTH = 1000
@@ -128,11 +127,11 @@ class Annotation(models.Model):
     )
     moderated_at = models.DateTimeField(null=True, blank=True)
     moderation_reason = models.TextField(blank=True, help_text="Shown to the author.")
-    # Kept in step by annotations.moderation (flag, resolve): lets the queue
+    # Kept in step by annotations.services.moderation (flag, resolve): lets the queue
     # and changelist filter "flagged" without a join or a COUNT per row.
     open_flag_count = models.PositiveIntegerField(default=0, editable=False)
 
-    # re-anchoring after article revisions (annotations.services_revisions)
+    # re-anchoring after article revisions (annotations.services.reanchoring)
     anchor_state = models.CharField(
         max_length=20, choices=AnchorState.choices, default=AnchorState.ANCHORED, editable=False
     )
@@ -232,7 +231,7 @@ class Annotation(models.Model):
     @property
     def tag_list(self) -> list:
         """The tags, as a selector attached them when it did (no taggit manager per row)."""
-        attached = getattr(self, "tag_objects", None)  # annotations.selectors.article_annotations
+        attached = getattr(self, "tag_objects", None)  # annotations.selectors.article.article_annotations
         if attached is not None:
             return attached
         return list(self.tags.all())
@@ -288,7 +287,7 @@ class Evidence(models.Model):
 class ModerationLog(models.Model):
     """Append-only record of every status change of an annotation.
 
-    Rows are written by ``annotations.moderation.transition`` and never
+    Rows are written by ``annotations.services.moderation.transition`` and never
     changed or deleted (``save`` refuses updates; the admin shows them
     read-only). The annotation id is kept even after its author deletes it.
     """

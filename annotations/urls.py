@@ -1,8 +1,8 @@
 from django.urls import path, re_path
 from django.views.decorators.http import require_safe
 
-from . import feeds
-from .views import annotate, exports, reading, w3c
+from annotations.exports import feeds
+from annotations.views import annotate, exports, reading, w3c
 
 app_name = "annotations"
 

@@ -178,7 +178,7 @@ class ArticleRevision(models.Model):
     restored), ``old_text``, ``new_text``, ``old_position``, ``new_position``
     and ``moved`` (an edited block that also changed place). ``outcomes``
     lists what re-anchoring did to each annotation it touched (see
-    ``annotations.services_revisions``).
+    ``annotations.services.reanchoring``).
     """
 
     class Origin(models.TextChoices):

@@ -7,7 +7,7 @@ revision row, the re-anchoring of every annotation and its log rows commit or
 roll back with the change itself.
 
 The re-anchoring lives in the annotations app
-(``annotations.services_revisions.reanchor_article``). It is imported inside
+(``annotations.services.reanchoring.reanchor_article``). It is imported inside
 the function: annotations import articles at module level, not the reverse.
 """
 
@@ -157,7 +157,7 @@ def record_revision(
     if not before:
         return revision  # a first text: no annotation can point at it yet
 
-    from annotations.services_revisions import reanchor_article
+    from annotations.services.reanchoring import reanchor_article
 
     report = reanchor_article(article=article, revision=revision, before=before, after=after)
     revision.annotations_kept = report.kept

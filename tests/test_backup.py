@@ -9,9 +9,8 @@ from django.contrib.auth.models import Group
 from django.core import serializers
 from django.core.management import CommandError, call_command
 
-from annotations import moderation
 from annotations.models import Annotation, Flag, ModerationLog, Tag
-from annotations.services import EvidenceInput, QuoteInput, create_annotation
+from annotations.services import EvidenceInput, QuoteInput, create_annotation, moderation
 from articles.models import Article
 
 MODELS = [

@@ -3,7 +3,7 @@ from django.db import migrations
 
 
 def create_roles(apps, schema_editor):
-    from annotations.roles import ensure_roles
+    from accounts.roles import ensure_roles
 
     # Permissions are normally created after migrations; make sure they exist now.
     for app_config in apps.get_app_configs():

@@ -1,6 +1,6 @@
 from django import template
 
-from ..cards import render_card, render_highlighted_text
+from annotations.cards import render_card, render_highlighted_text
 
 register = template.Library()
 

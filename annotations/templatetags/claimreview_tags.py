@@ -3,7 +3,7 @@
 Writes ``<script type="application/ld+json">…</script>`` for the approved,
 public fact-checks among ``annotations`` (an annotation, a list of them, or a
 list of the selector's block views), or nothing at all when there are none.
-The JSON is escaped by ``annotations.claimreview.script_safe_json`` (no
+The JSON is escaped by ``annotations.exports.claimreview.script_safe_json`` (no
 ``<``, ``>`` or ``&`` in it) before being marked safe.
 
 The element is data, not script: browsers never execute it, so the site's
@@ -24,8 +24,8 @@ from __future__ import annotations
 from django import template
 from django.utils.safestring import mark_safe
 
-from ..claimreview import base_url_of, claim_reviews_script
-from ..models import Annotation
+from annotations.exports.claimreview import base_url_of, claim_reviews_script
+from annotations.models import Annotation
 
 register = template.Library()
 
@@ -39,7 +39,7 @@ def _flatten(items) -> list[Annotation]:
     for item in items:
         if isinstance(item, Annotation):
             annotations.append(item)
-        elif hasattr(item, "annotations"):  # a BlockView from annotations.selectors
+        elif hasattr(item, "annotations"):  # a BlockView from annotations.selectors.article
             annotations.extend(a for a in item.annotations if isinstance(a, Annotation))
     return annotations
 

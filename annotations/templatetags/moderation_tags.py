@@ -1,8 +1,8 @@
 from django import template
 from django.db.models import Q
 
-from ..models import Annotation
-from ..moderation import can_moderate
+from annotations.models import Annotation
+from annotations.services.moderation import can_moderate
 
 register = template.Library()
 

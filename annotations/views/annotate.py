@@ -15,12 +15,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from accounts.ratelimits import rate_limited
+from annotations import services
+from annotations.forms import AnnotationForm, FlagForm, evidence_formset, small_int
+from annotations.models import Annotation
+from annotations.selectors.article import tag_suggestions
+from annotations.services import moderation
 from articles.models import Article
-
-from .. import moderation, services
-from ..forms import AnnotationForm, FlagForm, evidence_formset, small_int
-from ..models import Annotation
-from ..selectors import tag_suggestions
 
 
 def _article_and_block(request, slug: str, key: str):

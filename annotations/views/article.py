@@ -21,12 +21,11 @@ from django.template.loader import render_to_string
 from django.utils.http import urlencode
 from django.views.decorators.http import require_safe
 
+from annotations.caching import article_version
+from annotations.models import Annotation
+from annotations.selectors.reading import ReadingFilterForm, read_article
+from annotations.selectors.revisions import revision_notes
 from articles.selectors import article_for_reading
-
-from ..caching import article_version
-from ..models import Annotation
-from ..reading import ReadingFilterForm, read_article
-from ..selectors_revisions import revision_notes
 
 FRAGMENT_TIMEOUT = 24 * 3600
 

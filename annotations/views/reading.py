@@ -8,9 +8,9 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from ..models import Annotation, Tag
-from ..search import MAX_QUERY_LENGTH, search
-from ..selectors import highlight_segments
+from annotations.models import Annotation, Tag
+from annotations.selectors.article import highlight_segments
+from annotations.selectors.search import MAX_QUERY_LENGTH, search
 
 PUBLIC = Q(
     tagged_annotations__content_object__status=Annotation.Status.APPROVED,

@@ -1,12 +1,12 @@
 """W3C Web Annotation Protocol endpoints (read-only) for approved, public annotations.
 
 ``/annotations/<id>.jsonld``
-    One annotation (``annotations.w3c.annotation_to_jsonld``); 404 unless it
+    One annotation (``annotations.exports.w3c.annotation_to_jsonld``); 404 unless it
     is approved, public and on a published article.
 ``/articles/<slug>/annotations/``
     The article's annotations as an AnnotationCollection that is also an LDP
     BasicContainer; ``?page=N`` (from 0) is one AnnotationPage of
-    ``annotations.w3c.page_size()`` annotations; ``?iris=1`` lists annotation
+    ``annotations.exports.w3c.page_size()`` annotations; ``?iris=1`` lists annotation
     IRIs instead of full descriptions. Without ``?page`` the container honours
     the protocol's ``Prefer: return=representation; include="…"`` header:
     ``oa:PreferContainedDescriptions`` (the default: the first page embedded
@@ -49,10 +49,9 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 
+from annotations.exports import w3c
+from annotations.models import Annotation
 from articles.models import Article
-
-from .. import w3c
-from ..models import Annotation
 
 ALLOWED_METHODS = ("GET", "HEAD", "OPTIONS")
 ALLOW = ", ".join(ALLOWED_METHODS)

@@ -10,7 +10,7 @@ services would store them.
 
 import pytest
 
-from annotations.anchoring import resolve_quote
+from annotations.anchoring.quotes import resolve_quote
 from annotations.models import Annotation, Evidence, ModerationLog, Tag, TaggedAnnotation
 from annotations.rendering import render_body
 from annotations.tagging import parse_tags

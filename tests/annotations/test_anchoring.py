@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from annotations.anchoring import (
+from annotations.anchoring.quotes import (
     CONTEXT_LENGTH,
     AnchorError,
     codepoints_to_utf16,

@@ -5,19 +5,19 @@ from types import SimpleNamespace
 
 import pytest
 
-from annotations.selectors import highlight_segments
+from annotations.selectors.article import highlight_segments
 
 pytestmark = pytest.mark.django_db
 
 # The article page's queries, whatever the number of paragraphs and annotations
 # (annotations.views.article.article_detail, first render of the body fragment):
 #   1. the article with its source (select_related)          articles.selectors.article_for_reading
-#   2. its blocks                                              annotations.selectors.article_annotations
+#   2. its blocks                                              annotations.selectors.article.article_annotations
 #   3. the annotations the viewer may see, with their revision (select_related)
 #   4. their authors (in_bulk)
 #   5. their tags (one join through TaggedAnnotation, values only)
 #   6. their evidence
-#   7. the article's revisions (the corrections note)          annotations.selectors_revisions.revision_notes
+#   7. the article's revisions (the corrections note)          annotations.selectors.revisions.revision_notes
 ANONYMOUS_QUERIES = 7
 # Once the body fragment is cached (per article version, view, filters, audience), only query 1 runs.
 ANONYMOUS_CACHED_QUERIES = 1

@@ -9,9 +9,9 @@ from django.contrib.auth.models import AnonymousUser
 from django.template import Context, Template
 from django.test import RequestFactory, override_settings
 
-from annotations.claimreview import claim_review, claim_reviews, claim_reviews_script, script_safe_json
+from annotations.exports.claimreview import claim_review, claim_reviews, claim_reviews_script, script_safe_json
 from annotations.models import Annotation
-from annotations.selectors import blocks_with_annotations
+from annotations.selectors.article import blocks_with_annotations
 from annotations.verdicts import SCALE
 from articles.models import Article, Source
 from articles.selectors import article_for_reading

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from annotations import feeds
+from annotations.exports import feeds
 from annotations.models import Annotation, Tag
 from articles.models import Article, Block, Source
 

@@ -6,11 +6,11 @@ from django.contrib.auth.models import AnonymousUser
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from annotations import moderation, services
-from annotations.admin_moderation import queue_queryset
+from annotations import services
+from annotations.admin.moderation import queue_queryset
 from annotations.models import Annotation, Flag, ModerationLog
-from annotations.moderation import ModerationError, StaleDecision
-from annotations.services import EvidenceInput
+from annotations.services import EvidenceInput, moderation
+from annotations.services.moderation import ModerationError, StaleDecision
 
 pytestmark = pytest.mark.django_db
 

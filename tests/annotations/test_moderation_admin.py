@@ -687,7 +687,7 @@ def inline_formset(response, model):
 def test_change_page_shows_history_flags_and_the_decision_form(
     persona, request, client, make_user, article, make_annotation, author, moderator
 ):
-    from annotations import moderation
+    from annotations.services import moderation
 
     readers = [make_user(f"reader{i}", groups=["annotators"]) for i in range(2)]
     annotation = make_annotation(article=article, author=author, status="pending", body="History note.")
@@ -732,7 +732,7 @@ def test_change_page_shows_history_flags_and_the_decision_form(
 def test_change_page_history_and_flags_cannot_be_edited(
     client, superuser, moderator, other_user, article, make_annotation, author
 ):
-    from annotations import moderation
+    from annotations.services import moderation
 
     annotation = make_annotation(article=article, author=author, status="pending")
     moderation.approve(annotation=annotation, actor=moderator)

@@ -146,7 +146,7 @@ def test_cache_is_invalidated_by_a_new_annotation(
 
 
 def test_cache_is_invalidated_by_moderation(client, reading_article, moderator, django_capture_on_commit_callbacks):
-    from annotations import moderation
+    from annotations.services import moderation
 
     pending = Annotation.objects.get(body="SECRET pending")
     assert "SECRET pending" not in page(client, reading_article).content.decode()
@@ -222,7 +222,7 @@ def test_article_page_link_header_and_metadata(client, reading_article):
 
 def test_without_the_commit_the_cached_page_stays(client, reading_article, moderator):
     """Proves the bump happens on commit (no stale re-fill from an uncommitted state)."""
-    from annotations import moderation
+    from annotations.services import moderation
 
     pending = Annotation.objects.get(body="SECRET pending")
     page(client, reading_article)
@@ -281,7 +281,7 @@ def test_a_reader_with_a_session_or_messages_never_gets_the_shared_page(client, 
 def test_the_shared_page_follows_the_article_version(
     client, reading_article, moderator, django_capture_on_commit_callbacks
 ):
-    from annotations import moderation
+    from annotations.services import moderation
 
     page(client, reading_article)
     pending = Annotation.objects.get(body="SECRET pending")

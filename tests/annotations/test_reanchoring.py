@@ -14,8 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz
 
-from annotations.anchoring import anchor_at
-from annotations.reanchoring import (
+from annotations.anchoring.matcher import (
     DEFAULT_MIN_SCORE,
     AnchorInput,
     Method,
@@ -24,6 +23,7 @@ from annotations.reanchoring import (
     reanchor,
     suggest,
 )
+from annotations.anchoring.quotes import anchor_at
 from articles.demo import SAMPLE_PATH
 from articles.parsing import PARAGRAPH, parse_document
 

@@ -469,7 +469,7 @@ def card_meta(client, annotation):
 
 
 def test_a_moderators_decision_is_not_an_edit(author, moderator, article, paragraph, client):
-    from annotations import moderation
+    from annotations.services import moderation
 
     annotation = fact_check(author, article)
     an_hour_ago = annotation.created_at - dt.timedelta(hours=1)
@@ -482,7 +482,7 @@ def test_a_moderators_decision_is_not_an_edit(author, moderator, article, paragr
 
 
 def test_the_authors_edit_is_shown_as_one(author, moderator, article, paragraph, client):
-    from annotations import moderation
+    from annotations.services import moderation
 
     annotation = create(author, article)
     services.update_annotation(actor=author, annotation=annotation, body="Checked: it grew by 3.9 percent.")

@@ -14,7 +14,7 @@ from datetime import datetime
 import pytest
 from django.urls import reverse
 
-from annotations import w3c
+from annotations.exports import w3c
 from annotations.models import Annotation
 from articles.models import Article, Block
 

@@ -19,14 +19,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz
 
-from annotations import services_revisions
-from annotations.admin_revisions import AnchorStateFilter
-from annotations.anchoring import anchor_at
+from annotations.admin.reanchor import AnchorStateFilter
+from annotations.anchoring.quotes import anchor_at
 from annotations.models import Annotation, ModerationLog
-from annotations.moderation import ModerationError, StaleDecision
 from annotations.rendering import render_body
-from annotations.selectors import blocks_with_annotations
-from annotations.selectors_revisions import orphaned_annotations, revision_notes
+from annotations.selectors.article import blocks_with_annotations
+from annotations.selectors.revisions import orphaned_annotations, revision_notes
+from annotations.services import reanchoring as services_revisions
+from annotations.services.moderation import ModerationError, StaleDecision
 from articles.demo import SAMPLE_PATH
 from articles.models import Article, ArticleRevision, Block
 from articles.services import BlockEdit, revise_blocks

@@ -1,7 +1,7 @@
 """Whole journeys in a real browser: accounts, moderation, reading in place, flags, editing, mobile.
 
 Annotations that a journey needs but does not exercise are written through the
-services (``annotations.services`` / ``annotations.moderation``): the live
+services (``annotations.services`` / ``annotations.services.moderation``): the live
 server shares the test database, so the browser sees them at once.
 """
 
@@ -10,8 +10,9 @@ import re
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from annotations import moderation, services
+from annotations import services
 from annotations.models import Annotation
+from annotations.services import moderation
 
 NOTE_QUOTE = "the most impactful technology in human history"
 NOTE_BODY = "The original also says “the most impactful technology in human history”: AGI is the claim."

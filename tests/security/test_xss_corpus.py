@@ -31,9 +31,9 @@ from django.db import transaction
 from django.test import Client
 from markdown_it import MarkdownIt
 
-from annotations import moderation, services
+from annotations import services
 from annotations.models import Annotation, Evidence, Flag, Tag
-from annotations.services import EvidenceInput, QuoteInput
+from annotations.services import EvidenceInput, QuoteInput, moderation
 from articles.models import Article, Block, Source
 
 from .conftest import assert_page_is_safe, row_counts, scan_html, squash

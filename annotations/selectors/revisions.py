@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from django.db.models import Q
 
+from annotations.models import Annotation
 from articles.models import Article, ArticleRevision
-
-from .models import Annotation
 
 State = Annotation.AnchorState
 

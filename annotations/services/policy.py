@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from .models import Annotation
-from .roles import TRUSTED_ANNOTATORS
+from accounts.roles import TRUSTED_ANNOTATORS
+from annotations.models import Annotation
 
 Status = Annotation.Status
 

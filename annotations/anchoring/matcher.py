@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 from rapidfuzz.distance import LCSseq, Levenshtein
 
-from .anchoring import CONTEXT_LENGTH
+from annotations.anchoring.quotes import CONTEXT_LENGTH
 
 DEFAULT_MIN_SCORE = 85.0  # typo and wording fixes score 90+; a changed meaning scores around 80
 # Two places whose context (prefix/suffix) scores differ by less than this are equally plausible.

@@ -1,6 +1,6 @@
 """The annotated article as Markdown for people (pure presenter, no database).
 
-Input is what ``annotations.selectors.blocks_with_annotations`` returns for an
+Input is what ``annotations.selectors.article.blocks_with_annotations`` returns for an
 anonymous reader (approved, public annotations only, numbered in reading
 order); output is CommonMark with footnotes (``[^n]``, as GitHub, pandoc and
 most editors read them).
@@ -31,11 +31,10 @@ from urllib.parse import quote
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
+from annotations.models import Annotation
+from annotations.selectors.article import BlockView
+from annotations.verdicts import SCALE, TRANSLATION_VERDICTS
 from articles.models import Article, Block
-
-from .models import Annotation
-from .selectors import BlockView
-from .verdicts import SCALE, TRANSLATION_VERDICTS
 
 IMAGE_PLACEHOLDER = "*[image not reproduced]*"
 INDENT = "    "  # continuation lines of a footnote

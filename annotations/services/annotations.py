@@ -14,15 +14,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from annotations.anchoring.quotes import AnchorError, resolve_quote
+from annotations.caching import bump_article
+from annotations.models import Annotation, Evidence, Tag
+from annotations.rendering import render_body
+from annotations.services import moderation, policy
+from annotations.tagging import parse_tags
 from articles.models import Article, Block
 from articles.revisions import latest_revision
-
-from . import moderation, policy
-from .anchoring import AnchorError, resolve_quote
-from .caching import bump_article
-from .models import Annotation, Evidence, Tag
-from .rendering import render_body
-from .tagging import parse_tags
 
 MAX_EVIDENCE = 10
 
@@ -315,23 +314,3 @@ CONTENT_FIELDS = ("body", "quote", "quote_start", "quote_end", "claim", "verdict
 def _says_something_else(annotation: Annotation) -> bool:
     before = Annotation.objects.filter(pk=annotation.pk).values(*CONTENT_FIELDS).first()
     return before is not None and any(before[name] != getattr(annotation, name) for name in CONTENT_FIELDS)
-
-
-def _bump_articles_with_tag(tag: Tag) -> None:
-    for article_id in Annotation.objects.filter(tags=tag).order_by().values_list("article_id", flat=True).distinct():
-        bump_article(article_id)
-
-
-@transaction.atomic
-def save_tag(*, tag: Tag) -> Tag:
-    """Save a tag an editor changed (a rename, say) and refresh every article page that shows it."""
-    tag.save()
-    _bump_articles_with_tag(tag)
-    return tag
-
-
-@transaction.atomic
-def delete_tag(*, tag: Tag) -> None:
-    """Delete a tag everywhere; the article pages that showed it are refreshed."""
-    _bump_articles_with_tag(tag)
-    tag.delete()

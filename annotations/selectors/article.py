@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from annotations.models import Annotation, Evidence, Tag, TaggedAnnotation
 from articles.models import Article, Block
-
-from .models import Annotation, Evidence, Tag, TaggedAnnotation
 
 
 @dataclass

@@ -35,10 +35,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
+from annotations.exports.claimreview import absolute, base_url_of
+from annotations.models import Annotation
 from articles.models import Article
-
-from .claimreview import absolute, base_url_of
-from .models import Annotation
 
 FEED_LIMIT = 100
 TITLE_QUOTE_WORDS = 12

@@ -30,11 +30,10 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from annotations.models import Annotation
+from annotations.verdicts import BEST_RATING, WORST_RATING
+from annotations.verdicts import info as verdict_info
 from articles.models import Article
-
-from .models import Annotation
-from .verdicts import BEST_RATING, WORST_RATING
-from .verdicts import info as verdict_info
 
 SCHEMA_CONTEXT = "https://schema.org"
 CLAIM_FALLBACK_LENGTH = 500  # characters of the paragraph used when a fact-check names no claim

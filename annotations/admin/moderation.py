@@ -1,6 +1,6 @@
 """The moderation back office in the admin: the queue page and bulk actions.
 
-Holds no rules: every decision calls ``annotations.moderation``.
+Holds no rules: every decision calls ``annotations.services.moderation``.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from . import moderation
-from .forms import ModerationDecisionForm, small_int
-from .models import Annotation, Flag, TaggedAnnotation
-from .selectors import highlight_segments
+from annotations.forms import ModerationDecisionForm, small_int
+from annotations.models import Annotation, Flag, TaggedAnnotation
+from annotations.selectors.article import highlight_segments
+from annotations.services import moderation
 
 QUEUE_PAGE_SIZE = 50
 

@@ -7,8 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
 
+from accounts.roles import ensure_roles
 from annotations.demo import add_demo_annotations
-from annotations.roles import ensure_roles
 from articles.demo import DEMO_ACCOUNTS, SAMPLE_DEK, SAMPLE_PATH, SAMPLE_SLUG, SAMPLE_SOURCE
 from articles.models import Source
 from articles.parsing import parse_document, read_document

@@ -65,10 +65,9 @@ from typing import Any
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
+from annotations.models import Annotation, Evidence
+from annotations.verdicts import info as verdict_info
 from articles.models import Article
-
-from .models import Annotation, Evidence
-from .verdicts import info as verdict_info
 
 ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 LDP_CONTEXT = "http://www.w3.org/ns/ldp.jsonld"

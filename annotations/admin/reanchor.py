@@ -1,6 +1,6 @@
 """The admin side of re-anchoring: a changelist filter and the moderators' re-attach page.
 
-Holds no rules: decisions call ``annotations.services_revisions``. The
+Holds no rules: decisions call ``annotations.services.reanchoring``. The
 re-attach page is routed by ``AnnotationAdmin.get_urls``
 (``admin:annotations_annotation_reanchor``).
 """
@@ -16,14 +16,13 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from annotations.anchoring.matcher import Paragraph, suggest
+from annotations.forms import small_int
+from annotations.models import Annotation, ModerationLog
+from annotations.selectors.article import highlight_segments
+from annotations.services import reanchoring as services_revisions
+from annotations.services.moderation import StaleDecision, can_moderate
 from articles.models import ArticleRevision, Block
-
-from . import services_revisions
-from .forms import small_int
-from .models import Annotation, ModerationLog
-from .moderation import StaleDecision, can_moderate
-from .reanchoring import Paragraph, suggest
-from .selectors import highlight_segments
 
 State = Annotation.AnchorState
 ANCHOR_ACTIONS = [

@@ -13,9 +13,8 @@ from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import Q
 
+from annotations.models import Annotation
 from articles.models import Block
-
-from .models import Annotation
 
 MAX_QUERY_LENGTH = 200
 MAX_RESULTS = 50

@@ -17,8 +17,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .caching import bump_article
-from .models import Annotation, Flag, ModerationLog
+from annotations.caching import bump_article
+from annotations.models import Annotation, Flag, ModerationLog
 
 Status = Annotation.Status
 Action = ModerationLog.Action

@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 
 from django import forms
 
+from annotations.models import Annotation
+from annotations.selectors.article import BlockView, article_annotations, highlight_segments
+from annotations.verdicts import SCALE, TRANSLATION_VERDICTS, Verdict
 from articles.models import Article
-
-from .models import Annotation
-from .selectors import BlockView, article_annotations, highlight_segments
-from .verdicts import SCALE, TRANSLATION_VERDICTS, Verdict
 
 VIEW_ANNOTATED = "annotated"
 VIEW_CLEAN = "clean"

@@ -2,7 +2,7 @@
 
 * ``reanchor_article`` runs inside the transaction that revised the article's
   blocks (``articles.revisions.record_revision``): it places every annotation
-  in the new text with the pure matcher (``annotations.reanchoring``), writes
+  in the new text with the pure matcher (``annotations.anchoring.matcher``), writes
   the new anchors, and appends one log row per annotation whose anchor it
   changed. Nothing is ever deleted: an annotation it cannot place is marked
   *needs re-anchoring* (for a moderator) or *orphaned* (its text was removed),
@@ -26,14 +26,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from annotations.anchoring.matcher import DEFAULT_MIN_SCORE, AnchorInput, Method, Outcome, Paragraph, Result, reanchor
+from annotations.anchoring.quotes import AnchorError, resolve_quote
+from annotations.caching import bump_article
+from annotations.models import Annotation, ModerationLog
+from annotations.services.moderation import ModerationError, StaleDecision, can_moderate
 from articles.models import Article, ArticleRevision, Block
 from articles.revisions import BlockState, in_order
-
-from .anchoring import AnchorError, resolve_quote
-from .caching import bump_article
-from .models import Annotation, ModerationLog
-from .moderation import ModerationError, StaleDecision, can_moderate
-from .reanchoring import DEFAULT_MIN_SCORE, AnchorInput, Method, Outcome, Paragraph, Result, reanchor
 
 State = Annotation.AnchorState
 Action = ModerationLog.Action

@@ -6,13 +6,15 @@ from django.db import models
 from django.db.models import Prefetch, Q
 from django.urls import path
 
+from annotations import services
+from annotations.admin import moderation as admin_moderation
+from annotations.admin import reanchor as admin_revisions
+from annotations.anchoring.quotes import AnchorError, resolve_quote
+from annotations.forms import small_int
+from annotations.models import Annotation, Evidence, Flag, ModerationLog, Tag, TaggedAnnotation
+from annotations.services import moderation
+from annotations.tagging import parse_tags
 from articles.models import Article, Block
-
-from . import admin_moderation, admin_revisions, moderation, services
-from .anchoring import AnchorError, resolve_quote
-from .forms import small_int
-from .models import Annotation, Evidence, Flag, ModerationLog, Tag, TaggedAnnotation
-from .tagging import parse_tags
 
 
 class ParagraphChoiceField(forms.ModelChoiceField):
