@@ -6,9 +6,10 @@ writing and call ``record_revision`` after, inside their transaction: the
 revision row, the re-anchoring of every annotation and its log rows commit or
 roll back with the change itself.
 
-The re-anchoring lives in the annotations app
-(``annotations.services.reanchoring.reanchor_article``). It is imported inside
-the function: annotations import articles at module level, not the reverse.
+What a revision does to data in other apps (the annotations app re-anchors
+its annotations) runs through ``articles.hooks``: those apps register there,
+and ``record_revision`` runs the hooks in the same transaction. ``articles``
+never imports them.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from django.db.models import Max
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from .models import Article, ArticleRevision, Block
+from articles import hooks
+from articles.models import Article, ArticleRevision, Block
 
 Change = ArticleRevision.Change
 
@@ -154,26 +156,7 @@ def record_revision(
         blocks_moved=counts[Change.MOVED] + sum(1 for c in changes if c["moved"]),
         blocks_removed=counts[Change.REMOVED],
     )
-    if not before:
-        return revision  # a first text: no annotation can point at it yet
-
-    from annotations.services.reanchoring import reanchor_article
-
-    report = reanchor_article(article=article, revision=revision, before=before, after=after)
-    revision.annotations_kept = report.kept
-    revision.annotations_moved = report.moved
-    revision.annotations_flagged = report.flagged
-    revision.annotations_orphaned = report.orphaned
-    revision.outcomes = report.outcomes
-    revision.save(
-        update_fields=[
-            "annotations_kept",
-            "annotations_moved",
-            "annotations_flagged",
-            "annotations_orphaned",
-            "outcomes",
-        ]
-    )
+    hooks.run_revision_hooks(article=article, revision=revision, before=before, after=after)
     return revision
 
 

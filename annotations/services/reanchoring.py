@@ -161,6 +161,34 @@ def reanchor_article(
     return report
 
 
+def reanchor_after_revision(
+    *, article: Article, revision: ArticleRevision, before: Mapping[int, BlockState], after: Mapping[int, BlockState]
+) -> None:
+    """The revision hook (``articles.hooks``, registered in ``AnnotationsConfig.ready``).
+
+    Re-anchors the article's annotations and records on the revision what it
+    did to them (counts and one outcome row per annotation it touched). A
+    first text has nothing to re-anchor.
+    """
+    if not before:
+        return
+    report = reanchor_article(article=article, revision=revision, before=before, after=after)
+    revision.annotations_kept = report.kept
+    revision.annotations_moved = report.moved
+    revision.annotations_flagged = report.flagged
+    revision.annotations_orphaned = report.orphaned
+    revision.outcomes = report.outcomes
+    revision.save(
+        update_fields=[
+            "annotations_kept",
+            "annotations_moved",
+            "annotations_flagged",
+            "annotations_orphaned",
+            "outcomes",
+        ]
+    )
+
+
 def _apply(
     a: Annotation, r: Result, *, revision: ArticleRevision, pk_of_key: dict[str, int], report: ReanchorReport
 ) -> tuple[bool, str | None]:
