@@ -4,9 +4,9 @@ from django.db import models
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from .models import Article, ArticleRevision, Block, Source
-from .revisions import word_diff_html
-from .services import BlockEdit, revise_blocks
+from articles.models import Article, ArticleRevision, Block, Source
+from articles.revisions import word_diff_html
+from articles.services import BlockEdit, revise_blocks
 
 REVISIONS_SHOWN = 10  # on the article's change page; the rest are one click away
 
@@ -156,22 +156,18 @@ class ArticleAdmin(admin.ModelAdmin):
     def get_deleted_objects(self, objs, request):
         """An article takes everything it owns with it: its source, blocks and revisions.
 
-        Whoever may delete articles may delete one without annotations; one
-        with annotations (people's fact-checks) only a superuser may delete —
-        editors unpublish it instead.
+        Whoever may delete articles may delete one, unless ``deletion_refusals``
+        names something that stops them (apps that attach data to articles
+        register an admin that adds their rule).
         """
-        from annotations.models import Annotation
-
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
         if request.user.has_perm("articles.delete_article"):
-            annotated = Annotation.objects.filter(article__in=[o.pk for o in objs]).exists()
-            if request.user.is_superuser or not annotated:
-                perms_needed = set()
-            else:
-                perms_needed = {
-                    "annotations (an annotated article can only be deleted by a superuser; unpublish it instead)"
-                }
+            perms_needed = self.deletion_refusals(objs, request)
         return deleted, counts, perms_needed, protected
+
+    def deletion_refusals(self, objs, request) -> set[str]:
+        """What, besides the article permission, stops ``request.user`` deleting ``objs`` (nothing here)."""
+        return set()
 
     @admin.display(ordering="source__publisher_name")
     def publisher(self, obj):
@@ -310,29 +306,10 @@ class ArticleRevisionAdmin(admin.ModelAdmin):
                     {**change, "diff": word_diff_html(change["old_text"], change["new_text"])}
                     for change in revision.changes
                 ],
-                "outcomes": self._outcomes(revision),
+                "outcomes": self.outcome_rows(revision),
             }
         return super().change_view(request, object_id, form_url, extra_context={**(extra_context or {}), **extra})
 
-    def _outcomes(self, revision: ArticleRevision) -> list[dict]:
-        """The revision's outcome rows, with links to each annotation and its re-attach page (1 query)."""
-        from annotations.models import Annotation
-
-        ids = [row["annotation"] for row in revision.outcomes]
-        current = {a.pk: a for a in Annotation.objects.filter(pk__in=ids).only("pk", "kind", "anchor_state", "status")}
-        rows = []
-        for row in revision.outcomes:
-            annotation = current.get(row["annotation"])
-            rows.append(
-                {
-                    **row,
-                    "annotation_obj": annotation,
-                    "change_url": reverse("admin:annotations_annotation_change", args=[row["annotation"]])
-                    if annotation
-                    else "",
-                    "reanchor_url": reverse("admin:annotations_annotation_reanchor", args=[row["annotation"]])
-                    if annotation
-                    else "",
-                }
-            )
-        return rows
+    def outcome_rows(self, revision: ArticleRevision) -> list[dict]:
+        """The revision's outcome rows as the page shows them; the annotations' admin adds links to each."""
+        return [{**row, "annotation_obj": None, "change_url": "", "reanchor_url": ""} for row in revision.outcomes]

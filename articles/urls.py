@@ -1,12 +1,10 @@
+"""The articles app's own pages. ``config/urls.py`` composes the ``articles`` namespace from these and
+the annotated article page, which the annotations app serves (``articles`` never imports it)."""
+
 from django.urls import path
 
-from annotations.views.article import article_detail
-
-from . import views
-
-app_name = "articles"
+from articles import views
 
 urlpatterns = [
     path("", views.article_list, name="article-list"),
-    path("articles/<slug:slug>/", article_detail, name="article-detail"),
 ]

@@ -3,6 +3,9 @@
 - ``annotation``: the annotation change list and change form;
 - ``moderation``: the moderation queue and bulk decisions;
 - ``reanchor``: re-attaching annotations after a revision;
+- ``article``: the article and revision admins, aware of annotations (registered over the articles app's);
+- ``tags``: the tag admin;
+- ``filters``: the change list's filters.
 """
 
-from annotations.admin import annotation, moderation, reanchor  # noqa: F401  (registers the model admins)
+from annotations.admin import annotation, article, moderation, reanchor, tags  # noqa: F401  (registers the model admins)

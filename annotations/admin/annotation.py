@@ -1,6 +1,5 @@
 from django import forms
 from django.contrib import admin
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Prefetch, Q
@@ -8,10 +7,11 @@ from django.urls import path
 
 from annotations import services
 from annotations.admin import moderation as admin_moderation
-from annotations.admin import reanchor as admin_revisions
+from annotations.admin import reanchor as admin_reanchor
+from annotations.admin.filters import ArticleFilter, AuthorFilter, FlaggedFilter, TagFilter
 from annotations.anchoring.quotes import AnchorError, resolve_quote
 from annotations.forms import small_int
-from annotations.models import Annotation, Evidence, Flag, ModerationLog, Tag, TaggedAnnotation
+from annotations.models import Annotation, Evidence, Flag, ModerationLog, TaggedAnnotation
 from annotations.services import moderation
 from annotations.tagging import parse_tags
 from articles.models import Article, Block
@@ -165,103 +165,6 @@ class FlagInline(admin.TabularInline):
         return super().get_queryset(request).select_related("reporter", "resolved_by")
 
 
-class _IdFilter(admin.SimpleListFilter):
-    """Filter on one foreign key by id; subclasses say which and offer the choices."""
-
-    field_name = ""
-
-    def queryset(self, request, queryset):
-        value = small_int(self.value())
-        if value is not None:
-            return queryset.filter(**{self.field_name: value})
-        return queryset
-
-
-class ArticleFilter(_IdFilter):
-    """Articles by title (the article table is small: no scan of annotations)."""
-
-    title = "article"
-    parameter_name = "article"
-    field_name = "article_id"
-
-    def lookups(self, request, model_admin):
-        return [
-            (str(pk), title[:60]) for pk, title in Article.objects.order_by("title").values_list("pk", "title")[:500]
-        ]
-
-
-class AuthorFilter(_IdFilter):
-    """People who have annotated (choices cached; filtering is exact)."""
-
-    title = "author"
-    parameter_name = "author"
-    field_name = "author_id"
-
-    def lookups(self, request, model_admin):
-        def compute():
-            ids = Annotation.objects.order_by().values_list("author_id", flat=True).distinct()
-            User = Annotation._meta.get_field("author").related_model
-            return [
-                (str(pk), name)
-                for pk, name in User.objects.filter(pk__in=ids).order_by("username").values_list("pk", "username")[:500]
-            ]
-
-        return _cached_choices("admin:annotation-author-choices", compute)
-
-
-class FlaggedFilter(admin.SimpleListFilter):
-    title = "reader flags"
-    parameter_name = "flagged"
-
-    def lookups(self, request, model_admin):
-        return [("open", "With open flags"), ("none", "No open flags")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "open":
-            return queryset.filter(open_flag_count__gt=0)
-        if self.value() == "none":
-            return queryset.filter(open_flag_count=0)
-        return queryset
-
-
-FILTER_CHOICES_TIMEOUT = 300  # seconds the changelist's filter choices are reused
-
-
-def _cached_choices(key: str, compute):
-    """Filter choices that need a scan of the annotation table, computed at most every few minutes.
-
-    With 100,000 annotations a DISTINCT over them on every changelist load
-    costs more than the page itself; a few minutes' lag in the choices
-    offered (not in the filtering) is harmless.
-    """
-    choices = cache.get(key)
-    if choices is None:
-        choices = compute()
-        cache.set(key, choices, FILTER_CHOICES_TIMEOUT)
-    return choices
-
-
-class TagFilter(admin.SimpleListFilter):
-    """Tags that are in use, by name (choices cached; filtering is exact)."""
-
-    title = "tag"
-    parameter_name = "tag"
-
-    def lookups(self, request, model_admin):
-        return _cached_choices(
-            "admin:annotation-tag-choices",
-            lambda: [
-                (t.slug, t.name)
-                for t in Tag.objects.filter(tagged_annotations__isnull=False).distinct().order_by("name")[:200]
-            ],
-        )
-
-    def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(tags__slug=self.value())
-        return queryset
-
-
 @admin.register(Annotation)
 class AnnotationAdmin(admin.ModelAdmin):
     form = AnnotationAdminForm
@@ -287,7 +190,7 @@ class AnnotationAdmin(admin.ModelAdmin):
         "verdict",
         "visibility",
         FlaggedFilter,
-        admin_revisions.AnchorStateFilter,
+        admin_reanchor.AnchorStateFilter,
         TagFilter,
         ArticleFilter,
         AuthorFilter,
@@ -392,10 +295,10 @@ class AnnotationAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(lambda r: admin_moderation.decide_view(self, r)),
                 name="annotations_annotation_decide",
             ),
-            # re-anchoring after revisions: re-attach an annotation or confirm it orphaned (admin_revisions.py)
+            # re-anchoring after revisions: re-attach an annotation or confirm it orphaned (admin_reanchor.py)
             path(
                 "<path:object_id>/reanchor/",
-                self.admin_site.admin_view(lambda r, object_id: admin_revisions.reanchor_view(self, r, object_id)),
+                self.admin_site.admin_view(lambda r, object_id: admin_reanchor.reanchor_view(self, r, object_id)),
                 name="annotations_annotation_reanchor",
             ),
             *super().get_urls(),
@@ -404,29 +307,3 @@ class AnnotationAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "can_moderate": moderation.can_moderate(request.user)}
         return super().change_view(request, object_id, form_url, extra_context=extra_context)
-
-
-@admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug"]
-    search_fields = ["name"]
-    prepopulated_fields = {"slug": ["name"]}
-
-    def save_model(self, request, obj, form, change):
-        services.save_tag(tag=obj)
-
-    def delete_model(self, request, obj):
-        services.delete_tag(tag=obj)
-
-    def delete_queryset(self, request, queryset):
-        for tag in queryset:
-            services.delete_tag(tag=tag)
-
-
-# taggit registers its own Tag model; this site uses annotations.Tag instead.
-try:
-    from taggit.models import Tag as TaggitTag
-
-    admin.site.unregister(TaggitTag)
-except admin.sites.NotRegistered:
-    pass
