@@ -58,9 +58,11 @@ audit: setup-dev
 		--progress-spinner off --format json --output artifacts/pip-audit.json || true
 	$(PY) scripts/audit_dependencies.py --pip-audit artifacts/pip-audit.json requirements.txt requirements-dev.txt
 
+## ruff, and the import contracts of pyproject.toml (annotations -> articles -> accounts, pure parsing and matching).
 lint: setup-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 check-deploy: setup
 	DEBUG=false SECRET_KEY=check-deploy-$$RANDOM-not-a-real-key-0123456789abcdefghijklmnop ALLOWED_HOSTS=example.org $(PY) manage.py check --deploy --fail-level WARNING
