@@ -1,28 +1,48 @@
 from django import forms
-from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Prefetch, Q
+from django.http import HttpResponseRedirect
 from django.urls import path
 
 from annotations import services
 from annotations.admin import moderation as admin_moderation
 from annotations.admin import reanchor as admin_reanchor
 from annotations.admin.filters import ArticleFilter, AuthorFilter, FlaggedFilter, TagFilter
-from annotations.anchoring.quotes import AnchorError, resolve_quote
 from annotations.forms import small_int
 from annotations.models import Annotation, Evidence, Flag, ModerationLog, TaggedAnnotation
 from annotations.services import moderation
-from annotations.tagging import parse_tags
 from articles.models import Article, Block
 
 
 class ParagraphChoiceField(forms.ModelChoiceField):
+    """Lists the article's paragraphs; the block chosen is judged by the same check as the public form's."""
+
     def label_from_instance(self, obj: Block) -> str:
         return f"{obj.position}. [{obj.key}] {obj.text[:90]}"
 
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        pk = small_int(value)
+        block = Block.objects.filter(pk=pk).first() if pk is not None else None
+        if block is None:
+            raise ValidationError(services.annotations.NOT_IN_ARTICLE, code="invalid_choice")
+        return block  # services.check_block decides (AnnotationAdminForm.clean)
+
+
+def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form: on its field when the form has it, else above the form."""
+    items = exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]
+    for field, texts in items:
+        for text in texts:
+            form.add_error(field if field in form.fields else None, text)
+
 
 class AnnotationAdminForm(forms.ModelForm):
+    """Validates with the services' own checks (paragraph, quote, tags); the admin saves through the services too."""
+
     block = ParagraphChoiceField(queryset=Block.objects.none(), label="Paragraph")
 
     class Meta:
@@ -33,6 +53,7 @@ class AnnotationAdminForm(forms.ModelForm):
 
     def __init__(self, *args, article_id=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.quote_input: services.QuoteInput | None = None
         article_id = self.data.get("article") or article_id or self.initial.get("article") or self.instance.article_id
         if small_int(article_id) is not None:
             self.fields["block"].queryset = (
@@ -45,43 +66,32 @@ class AnnotationAdminForm(forms.ModelForm):
 
     def clean_tags(self):
         try:
-            return parse_tags(self.cleaned_data.get("tags") or [])
+            return services.check_tags(self.cleaned_data.get("tags") or [])
         except ValidationError as exc:
-            raise ValidationError(exc.messages) from None
+            raise ValidationError(exc.message_dict["tags"]) from None
 
     def clean(self):
         data = super().clean()
-        block, quote = data.get("block"), data.get("quote") or ""
-        if block is not None and data.get("article") is not None and block.article_id != data["article"].pk:
-            self.add_error("block", "That paragraph belongs to another article.")
+        article, block = data.get("article"), data.get("block")
+        if article is None or block is None:
             return data
-        if block is not None:
-            unchanged = (
-                self.instance.pk is not None
-                and self.instance.block_id == block.pk
-                and self.instance.quote == quote
-                and self.instance.quote_start is not None
-            )
-            try:
-                if unchanged:
-                    # keep the stored anchor (the quote may occur more than once)
-                    anchor = resolve_quote(
-                        block.text, quote, start=self.instance.quote_start, end=self.instance.quote_end
-                    )
-                else:
-                    anchor = resolve_quote(
-                        block.text, quote, prefix=self.instance.quote_prefix, suffix=self.instance.quote_suffix
-                    )
-            except AnchorError as exc:
-                self.add_error("quote", str(exc))
-            else:
-                self.instance.quote = anchor.exact if anchor else ""
-                self.instance.quote_start = anchor.start if anchor else None
-                self.instance.quote_end = anchor.end if anchor else None
-                self.instance.quote_prefix = anchor.prefix if anchor else ""
-                self.instance.quote_suffix = anchor.suffix if anchor else ""
-                data["quote"] = self.instance.quote
+        quote = self._quote_input(block, data.get("quote") or "")
+        try:
+            self.instance.block = services.check_block(article=article, block=block)
+            services.check_quote(self.instance, quote)
+        except ValidationError as exc:
+            add_service_errors(self, exc)
+            return data
+        self.quote_input = quote
+        data["quote"] = self.instance.quote
         return data
+
+    def _quote_input(self, block: Block, quote: str) -> services.QuoteInput:
+        stored = self.instance
+        if stored.pk is not None and stored.block_id == block.pk and stored.quote == quote and stored.quote_start:
+            # unchanged: keep the stored anchor (the quote may occur more than once)
+            return services.QuoteInput(exact=quote, start=stored.quote_start, end=stored.quote_end)
+        return services.QuoteInput(exact=quote, prefix=stored.quote_prefix, suffix=stored.quote_suffix)
 
     def _post_clean(self):
         # keep the resolved offsets when the form copies cleaned data onto the instance
@@ -93,17 +103,32 @@ class AnnotationAdminForm(forms.ModelForm):
 
 
 class EvidenceInlineFormSet(forms.BaseInlineFormSet):
+    """Each row validated by the model's validators; the set by the services' ``check_evidence``."""
+
+    def kept_forms(self) -> list[forms.Form]:
+        kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        order = {f: n for n, f in enumerate(self.forms)}
+        return sorted(kept, key=lambda f: (f.cleaned_data.get("position") or 0, order[f]))
+
+    def evidence_inputs(self) -> list[services.EvidenceInput]:
+        return [
+            services.EvidenceInput(
+                url=f.cleaned_data.get("url") or "",
+                title=f.cleaned_data.get("title") or "",
+                excerpt=f.cleaned_data.get("excerpt") or "",
+                archived_url=f.cleaned_data.get("archived_url") or "",
+            )
+            for f in self.kept_forms()
+        ]
+
     def clean(self):
         super().clean()
         if any(self.errors):
             return
-        kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
-        if self.instance.kind == Annotation.Kind.FACT_CHECK and not kept:
-            raise ValidationError("A fact-check needs at least one evidence source (a URL and a title).")
-        if self.instance.kind == Annotation.Kind.NOTE and kept:
-            raise ValidationError("Only fact-checks have evidence sources; remove them or make this a fact-check.")
-        if len(kept) > services.MAX_EVIDENCE:
-            raise ValidationError(f"Give at most {services.MAX_EVIDENCE} evidence sources.")
+        try:
+            services.check_evidence(self.instance.kind, self.evidence_inputs())
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict.get("evidence", exc.messages)) from None
 
 
 class EvidenceInline(admin.TabularInline):
@@ -163,6 +188,10 @@ class FlagInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("reporter", "resolved_by")
+
+
+class WriteRefused(Exception):
+    """A service refused a write the admin form had accepted (a race); the message says why."""
 
 
 @admin.register(Annotation)
@@ -244,6 +273,9 @@ class AnnotationAdmin(admin.ModelAdmin):
         if obj is not None and obj.author_id != request.user.pk:
             # making someone else's note public (or private) is the author's choice
             fields.append("visibility")
+        if obj is not None:
+            # an annotation stays on its article (its paragraph may change)
+            fields.append("article")
         return fields
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -271,7 +303,56 @@ class AnnotationAdmin(admin.ModelAdmin):
         return ", ".join(item.tag.name for item in obj.tagged_items.all())
 
     def save_model(self, request, obj, form, change):
-        services.save_from_admin(annotation=obj, actor=request.user, is_new=not change)
+        """Nothing is written here: ``save_related`` writes the annotation with its tags and evidence."""
+
+    def save_related(self, request, form, formsets, change):
+        """One service call writes the annotation, its tags and its evidence: the public pages' write path.
+
+        The form and the evidence formset have run the same checks; if the
+        service still refuses (the paragraph changed meanwhile, say), the whole
+        request is rolled back and the editor sent back to the form.
+        """
+        evidence = next(fs for fs in formsets if fs.model is Evidence)
+        data = form.cleaned_data
+        common = {
+            "block_key": data["block"].key,
+            "kind": data["kind"],
+            "body": data["body"],
+            "tags": data.get("tags") or [],
+            "quote": form.quote_input,
+            "claim": data.get("claim") or "",
+            "verdict": data.get("verdict") or "",
+            "evidence": evidence.evidence_inputs(),
+        }
+        try:
+            if change:
+                saved = services.correct_annotation(
+                    actor=request.user, annotation=form.instance, visibility=data.get("visibility"), **common
+                )
+            else:
+                saved = services.create_annotation(
+                    author=request.user, article=data["article"], visibility=data["visibility"], **common
+                )
+        except (ValidationError, PermissionDenied) as exc:
+            raise WriteRefused(" ".join(getattr(exc, "messages", [str(exc)]))) from exc
+        form.instance.pk, form.instance._state.adding = saved.pk, False
+        for formset in formsets:
+            if formset is evidence:
+                # what the change message reads (the service rewrote the rows)
+                formset.new_objects = [f.instance for f in evidence.kept_forms() if f.instance.pk is None]
+                formset.changed_objects = [
+                    (f.instance, f.changed_data) for f in evidence.kept_forms() if f.instance.pk and f.has_changed()
+                ]
+                formset.deleted_objects = [f.instance for f in evidence.deleted_forms if f.instance.pk]
+            else:
+                self.save_formset(request, form, formset, change)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except WriteRefused as exc:  # raised inside the admin's transaction, which rolled back
+            self.message_user(request, f"Nothing was saved: {exc}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def has_moderate_permission(self, request) -> bool:
         return moderation.can_moderate(request.user)

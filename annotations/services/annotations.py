@@ -75,7 +75,12 @@ def _full_clean(annotation: Annotation) -> None:
     annotation.full_clean(exclude=["body_html"])
 
 
-def _anchor(annotation: Annotation, quote: QuoteInput) -> None:
+def check_quote(annotation: Annotation, quote: QuoteInput) -> None:
+    """Anchor ``quote`` in the annotation's paragraph and set its quote fields; ValidationError on ``quote``.
+
+    Shared by the public form (through the services) and the admin form, so both refuse the same quotes
+    with the same messages.
+    """
     try:
         anchor = resolve_quote(
             annotation.block.text,
@@ -96,11 +101,14 @@ def _anchor(annotation: Annotation, quote: QuoteInput) -> None:
         annotation.quote_prefix, annotation.quote_suffix = anchor.prefix, anchor.suffix
 
 
-def _check_evidence(kind: str, evidence: Sequence[EvidenceInput]) -> list[Evidence]:
+def check_evidence(kind: str, evidence: Sequence[EvidenceInput]) -> list[Evidence]:
+    """The evidence rows for a ``kind`` of annotation, validated (unsaved); ValidationError on ``evidence``."""
     if kind == Annotation.Kind.FACT_CHECK and not evidence:
         raise ValidationError({"evidence": ["A fact-check needs at least one evidence source (a URL and a title)."]})
     if kind == Annotation.Kind.NOTE and evidence:
-        raise ValidationError({"evidence": ["Only fact-checks have evidence sources."]})
+        raise ValidationError(
+            {"evidence": ["Only fact-checks have evidence sources; remove them or make this a fact-check."]}
+        )
     if len(evidence) > MAX_EVIDENCE:
         raise ValidationError({"evidence": [f"Give at most {MAX_EVIDENCE} evidence sources."]})
     rows = []
@@ -123,12 +131,23 @@ def _check_evidence(kind: str, evidence: Sequence[EvidenceInput]) -> list[Eviden
     return rows
 
 
+NOT_IN_ARTICLE = "That paragraph is not part of this article."
+NOT_A_PARAGRAPH = "Image placeholders cannot be annotated; choose a paragraph."
+
+
+def check_block(*, article: Article, block: Block | None) -> Block:
+    """``block`` if an annotation may target it in ``article``: a current paragraph or heading of it."""
+    if block is None or block.article_id != article.pk or block.removed_at is not None:
+        raise ValidationError({"block": [NOT_IN_ARTICLE]})
+    if block.kind == Block.Kind.IMAGE:
+        raise ValidationError({"block": [NOT_A_PARAGRAPH]})
+    return block
+
+
 def _resolve_block(article: Article, block_key: str) -> Block:
     # locked, so a revision of the article cannot change the text under an annotation being written
-    block = Block.objects.select_for_update().filter(article=article, key=block_key, removed_at__isnull=True).first()
-    if block is None:
-        raise ValidationError({"block": ["That paragraph is not part of this article."]})
-    return block
+    block = Block.objects.select_for_update().filter(article=article, key=block_key).first()
+    return check_block(article=article, block=block)
 
 
 def _save(annotation: Annotation, *, tags: list[str], evidence: list[Evidence] | None) -> Annotation:
@@ -147,7 +166,8 @@ def _save(annotation: Annotation, *, tags: list[str], evidence: list[Evidence] |
     return annotation
 
 
-def _tag_names(tags: str | list[str]) -> list[str]:
+def check_tags(tags: str | list[str]) -> list[str]:
+    """The tag names in their normalised spelling; ValidationError on ``tags``."""
     try:
         return parse_tags(tags)
     except ValidationError as exc:
@@ -203,9 +223,9 @@ def create_annotation(
         verdict=verdict if kind == Annotation.Kind.FACT_CHECK else "",
     )
     errors = _Errors()
-    tag_names = errors.run(_tag_names, tags) or []
-    errors.run(_anchor, annotation, quote)
-    rows = errors.run(_check_evidence, kind, evidence) or []
+    tag_names = errors.run(check_tags, tags) or []
+    errors.run(check_quote, annotation, quote)
+    rows = errors.run(check_evidence, kind, evidence) or []
     errors.run(_full_clean, annotation)
     errors.raise_any()
     annotation.status = policy.initial_status(annotation)
@@ -218,6 +238,13 @@ def create_annotation(
 
 def can_edit(user, annotation: Annotation) -> bool:
     return user is not None and user.is_authenticated and annotation.author_id == user.pk
+
+
+def can_edit_as_staff(user) -> bool:
+    """Editors and moderators may correct anyone's annotation in the admin (never its visibility)."""
+    return (
+        user is not None and user.is_authenticated and user.is_active and user.has_perm("annotations.change_annotation")
+    )
 
 
 @transaction.atomic
@@ -236,38 +263,126 @@ def update_annotation(
     """The author edits their annotation; the kind and paragraph stay.
 
     An edit of an approved public annotation goes back through the moderation
-    policy (an approved fact-check returns to pending).
+    policy (an approved fact-check returns to pending); it is always shown as
+    an edit. Raises ValidationError, PermissionDenied.
     """
-    annotation = Annotation.objects.select_for_update().select_related("block").get(pk=annotation.pk)
-    if not can_edit(actor, annotation):
+    locked = _locked(annotation)
+    if not can_edit(actor, locked):
         raise PermissionDenied("Only the author can edit this annotation.")
-    was_private = annotation.is_private
-    annotation.body = body
-    if visibility is not None:
-        annotation.visibility = visibility
-    if annotation.kind == Annotation.Kind.FACT_CHECK:
-        annotation.claim = claim.strip()
-        annotation.verdict = verdict
-    errors = _Errors()
-    if quote is not None:
-        errors.run(_anchor, annotation, quote)
-    tag_names = errors.run(_tag_names, tags) or []
-    rows = errors.run(_check_evidence, annotation.kind, evidence) if evidence is not None else None
-    errors.run(_full_clean, annotation)
-    errors.raise_any()
-    new_status = policy.status_after_edit(annotation, was_private=was_private)
-    annotation.edited_at = timezone.now()
-    _save(annotation, tags=tag_names, evidence=rows)
-    if new_status != annotation.status:
-        annotation = moderation.transition(
-            annotation=annotation,
+    was_private = locked.is_private
+    _edit(
+        locked,
+        body=body,
+        tags=tags,
+        visibility=visibility,
+        quote=quote,
+        claim=claim,
+        verdict=verdict,
+        evidence=evidence,
+        always_an_edit=True,
+    )
+    new_status = policy.status_after_edit(locked, was_private=was_private)
+    if new_status != locked.status:
+        locked = moderation.transition(
+            annotation=locked,
             to_status=new_status,
             actor=actor,
             action=moderation.Action.RESUBMIT,
             reason="Edited by the author.",
         )
-    bump_article(annotation.article_id)
-    return annotation
+    bump_article(locked.article_id)
+    return locked
+
+
+@transaction.atomic
+def correct_annotation(
+    *,
+    actor,
+    annotation: Annotation,
+    block_key: str,
+    kind: str,
+    body: str,
+    tags: str | list[str] = "",
+    visibility: str | None = None,
+    quote: QuoteInput | None = None,
+    claim: str = "",
+    verdict: str = "",
+    evidence: Sequence[EvidenceInput] = (),
+) -> Annotation:
+    """An editor or moderator corrects an annotation in the admin (anyone's; ``can_edit_as_staff``).
+
+    The same checks and save as the author's edit. The moderation status
+    stays (a correction is not a resubmission); the annotation may move to
+    another paragraph of its article or change kind; its visibility is its
+    author's choice alone; it is shown as edited only when what it says
+    changed. Raises ValidationError, PermissionDenied.
+    """
+    locked = _locked(annotation)
+    if not can_edit_as_staff(actor):
+        raise PermissionDenied("Only editors and moderators can correct annotations.")
+    if visibility is not None and visibility != locked.visibility and not can_edit(actor, locked):
+        raise PermissionDenied("Only the author can make an annotation public or private.")
+    if kind not in Annotation.Kind.values:
+        raise ValidationError({"kind": ["Choose a note or a fact-check."]})
+    errors = _Errors()
+    if block_key != locked.block.key:
+        locked.block = errors.run(_resolve_block, locked.article, block_key) or locked.block
+    locked.kind = kind
+    _edit(
+        locked,
+        body=body,
+        tags=tags,
+        visibility=visibility,
+        quote=quote,
+        claim=claim,
+        verdict=verdict,
+        evidence=evidence,
+        always_an_edit=False,
+        errors=errors,
+    )
+    bump_article(locked.article_id)
+    return locked
+
+
+def _locked(annotation: Annotation) -> Annotation:
+    return Annotation.objects.select_for_update().select_related("block", "article").get(pk=annotation.pk)
+
+
+# what an annotation says; a change to any of them is an edit readers are told about ("edited")
+CONTENT_FIELDS = ("body", "quote", "quote_start", "quote_end", "claim", "verdict")
+
+
+def _edit(
+    annotation: Annotation,
+    *,
+    body: str,
+    tags: str | list[str],
+    visibility: str | None,
+    quote: QuoteInput | None,
+    claim: str,
+    verdict: str,
+    evidence: Sequence[EvidenceInput] | None,
+    always_an_edit: bool,
+    errors: _Errors | None = None,
+) -> None:
+    """Validate and save an edit of a locked annotation (all errors at once); sets ``edited_at``."""
+    said = {name: getattr(annotation, name) for name in CONTENT_FIELDS}
+    errors = errors or _Errors()
+    annotation.body = body
+    if visibility is not None:
+        annotation.visibility = visibility
+    is_fact_check = annotation.kind == Annotation.Kind.FACT_CHECK
+    annotation.claim = claim.strip() if is_fact_check else ""
+    annotation.verdict = verdict if is_fact_check else ""
+    if quote is not None:
+        errors.run(check_quote, annotation, quote)
+    tag_names = errors.run(check_tags, tags) or []
+    rows = errors.run(check_evidence, annotation.kind, evidence) if evidence is not None else None
+    errors.run(_full_clean, annotation)
+    errors.raise_any()
+    if always_an_edit or any(said[name] != getattr(annotation, name) for name in CONTENT_FIELDS):
+        annotation.edited_at = timezone.now()
+    _save(annotation, tags=tag_names, evidence=rows)
 
 
 @transaction.atomic
@@ -277,40 +392,3 @@ def delete_annotation(*, actor, annotation: Annotation) -> None:
         raise PermissionDenied("Only the author can delete this annotation.")
     bump_article(annotation.article_id)
     annotation.delete()
-
-
-@transaction.atomic
-def save_from_admin(*, annotation: Annotation, actor, is_new: bool) -> Annotation:
-    """Save an annotation an editor or moderator wrote or changed in the admin.
-
-    The admin form has already validated it (model ``clean`` checks the quote
-    and paragraph); this renders the body, fills the defaults and applies the
-    moderation policy to new ones. Tags and evidence are saved by the admin
-    afterwards (``save_related``), inside the same request transaction.
-    """
-    if is_new and annotation.author_id is None:
-        annotation.author = actor
-    annotation.body = annotation.body.strip()
-    annotation.body_html = render_body(annotation.body)
-    if annotation.kind == Annotation.Kind.FACT_CHECK and not annotation.claim.strip():
-        annotation.claim = annotation.quote
-    if annotation.kind == Annotation.Kind.NOTE:
-        annotation.claim, annotation.verdict = "", ""
-    if is_new:
-        annotation.status = policy.initial_status(annotation)
-    elif _says_something_else(annotation):
-        annotation.edited_at = timezone.now()
-    annotation.save()
-    if is_new:
-        moderation.record_creation(annotation)
-    bump_article(annotation.article_id)
-    return annotation
-
-
-# what an annotation says; a change to any of them is an edit readers are told about
-CONTENT_FIELDS = ("body", "quote", "quote_start", "quote_end", "claim", "verdict")
-
-
-def _says_something_else(annotation: Annotation) -> bool:
-    before = Annotation.objects.filter(pk=annotation.pk).values(*CONTENT_FIELDS).first()
-    return before is not None and any(before[name] != getattr(annotation, name) for name in CONTENT_FIELDS)

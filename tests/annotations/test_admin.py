@@ -285,7 +285,8 @@ def test_add_form_refuses_a_paragraph_of_another_article(client, editor, article
     data = add_data(page, article=article.pk, block=other.blocks.first().pk, kind="note", body="x")
     response = client.post(ADD, data)
     assert response.status_code == 200
-    assert "Select a valid choice" in response.content.decode()
+    # the public form's own message (services.check_block), not the choice field's
+    assert "That paragraph is not part of this article." in response.content.decode()
     assert counts() == before
 
 

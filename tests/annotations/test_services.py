@@ -493,14 +493,13 @@ def test_the_authors_edit_is_shown_as_one(author, moderator, article, paragraph,
     assert "edited</time>)" in meta
 
 
-def test_an_admin_save_marks_an_edit_only_when_the_words_change(author, moderator, article, paragraph):
+def test_an_admin_correction_marks_an_edit_only_when_the_words_change(author, moderator, article, paragraph):
     annotation = create(author, article)
-    annotation.moderation_reason = "Looked at it."
-    services.save_from_admin(annotation=annotation, actor=moderator, is_new=False)
+    same = {"block_key": annotation.block.key, "kind": annotation.kind, "body": annotation.body}
+    services.correct_annotation(actor=moderator, annotation=annotation, **same)
     annotation.refresh_from_db()
     assert annotation.edited_at is None
 
-    annotation.body = "Corrected by the desk."
-    services.save_from_admin(annotation=annotation, actor=moderator, is_new=False)
+    services.correct_annotation(actor=moderator, annotation=annotation, **{**same, "body": "Corrected by the desk."})
     annotation.refresh_from_db()
     assert annotation.edited_at is not None
