@@ -57,10 +57,31 @@ class TaggedAnnotation(TaggedItemBase):
         ]
 
 
+def readable_q(path: str = "") -> Q:
+    """The readers' rule, for a query that reaches annotations through ``path`` (``"tagged_annotations__content_object__"``):
+    approved, public, on a published article. ``AnnotationQuerySet.readable`` is the same rule."""
+    return Q(
+        **{
+            f"{path}status": Annotation.Status.APPROVED,
+            f"{path}visibility": Annotation.Visibility.PUBLIC,
+            f"{path}article__status": Article.Status.PUBLISHED,
+        }
+    )
+
+
 class AnnotationQuerySet(models.QuerySet):
+    """The domain's reads, each rule written once (the article page applies ``placed`` in memory: ``is_placed``)."""
+
     def public(self) -> AnnotationQuerySet:
-        """What any reader may see: approved and public."""
+        """Approved and public (whatever the article's status: callers that have the article checked it)."""
         return self.filter(status=Annotation.Status.APPROVED, visibility=Annotation.Visibility.PUBLIC)
+
+    def readable(self) -> AnnotationQuerySet:
+        """What any reader may see anywhere: approved, public, on a published article."""
+        return self.filter(readable_q())
+
+    def on_published_articles(self) -> AnnotationQuerySet:
+        return self.filter(article__status=Article.Status.PUBLISHED)
 
     def visible_to(self, user) -> AnnotationQuerySet:
         """Public approved annotations, plus the user's own in any state."""
@@ -69,6 +90,37 @@ class AnnotationQuerySet(models.QuerySet):
                 Q(status=Annotation.Status.APPROVED, visibility=Annotation.Visibility.PUBLIC) | Q(author=user)
             )
         return self.public()
+
+    def placed(self) -> AnnotationQuerySet:
+        """Anchored in the article's current text: shown beside their paragraph."""
+        return self.filter(placed_q())
+
+    def detached(self) -> AnnotationQuerySet:
+        """Lost their place in the text (a revision): shown under "Notes on earlier wording"."""
+        return self.exclude(placed_q())
+
+    def in_queue(self) -> AnnotationQuerySet:
+        """The moderation queue: public annotations waiting for a decision or with open reader flags."""
+        return self.filter(
+            Q(status=Annotation.Status.PENDING) | Q(open_flag_count__gt=0), visibility=Annotation.Visibility.PUBLIC
+        )
+
+    def pending(self) -> AnnotationQuerySet:
+        return self.filter(status=Annotation.Status.PENDING, visibility=Annotation.Visibility.PUBLIC)
+
+    def flagged(self) -> AnnotationQuerySet:
+        return self.filter(open_flag_count__gt=0, visibility=Annotation.Visibility.PUBLIC)
+
+    def needs_anchor_review(self) -> AnnotationQuerySet:
+        """Detached by a revision and not yet decided by a moderator: needs re-anchoring, or orphaned unconfirmed."""
+        return self.filter(
+            Q(anchor_state=Annotation.AnchorState.NEEDS_REANCHORING)
+            | Q(anchor_state=Annotation.AnchorState.ORPHANED, anchor_reviewed_at__isnull=True)
+        )
+
+
+def placed_q() -> Q:
+    return Q(anchor_state__in=Annotation.PLACED_STATES, block__removed_at__isnull=True)
 
 
 class Annotation(models.Model):
@@ -91,6 +143,10 @@ class Annotation(models.Model):
         MOVED = "moved", "Re-anchored automatically"
         NEEDS_REANCHORING = "needs_reanchoring", "Needs re-anchoring"
         ORPHANED = "orphaned", "Orphaned (its text was removed)"
+
+    # anchored in the current text (beside their paragraph) vs detached (notes on earlier wording)
+    PLACED_STATES = frozenset({AnchorState.ANCHORED, AnchorState.MOVED})
+    DETACHED_STATES = frozenset({AnchorState.NEEDS_REANCHORING, AnchorState.ORPHANED})
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="annotations")
     # RESTRICT: a paragraph with annotations is never deleted on its own
@@ -219,6 +275,11 @@ class Annotation(models.Model):
     @property
     def is_private(self) -> bool:
         return self.visibility == self.Visibility.PRIVATE
+
+    @property
+    def is_placed(self) -> bool:
+        """In memory, the rule of ``AnnotationQuerySet.placed`` (its block must be loaded)."""
+        return self.anchor_state in self.PLACED_STATES and self.block.removed_at is None
 
     @property
     def is_public_and_approved(self) -> bool:

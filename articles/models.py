@@ -118,6 +118,10 @@ class BlockQuerySet(models.QuerySet):
         """Blocks of the article's present text, in reading order."""
         return self.filter(removed_at__isnull=True).order_by("position")
 
+    def readable(self) -> BlockQuerySet:
+        """Blocks any reader may see: of the present text of a published article (unordered)."""
+        return self.filter(removed_at__isnull=True, article__status=Article.Status.PUBLISHED)
+
 
 class Block(models.Model):
     class Kind(models.TextChoices):

@@ -7,45 +7,26 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from annotations.forms import ModerationDecisionForm, small_int
-from annotations.models import Annotation, Flag, TaggedAnnotation
+from annotations.models import Annotation
 from annotations.selectors.article import highlight_segments
+from annotations.selectors.queue import moderation_queue
 from annotations.services import moderation
 
 QUEUE_PAGE_SIZE = 50
-
-
-def queue_queryset():
-    """Pending public annotations and annotations with open flags, oldest first."""
-    return (
-        Annotation.objects.filter(
-            Q(status=Annotation.Status.PENDING) | Q(open_flag_count__gt=0), visibility=Annotation.Visibility.PUBLIC
-        )
-        .select_related("article", "block", "author")
-        .prefetch_related(
-            Prefetch("tagged_items", queryset=TaggedAnnotation.objects.select_related("tag")),
-            "evidence",
-            Prefetch(
-                "flags",
-                queryset=Flag.objects.filter(resolution=Flag.Resolution.OPEN).select_related("reporter"),
-                to_attr="open_flags",
-            ),
-        )
-        .order_by("created_at", "pk")
-    )
 
 
 def queue_view(model_admin, request):
     """GET: the queue page. Paged by 'after' (keyset), so no COUNT of the whole table."""
     if not moderation.can_moderate(request.user):
         raise PermissionDenied
-    queryset = queue_queryset()
+    queryset = moderation_queue()
     after = request.GET.get("after", "")
     after_pk = small_int(after)
     if after_pk is not None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -53,10 +52,7 @@ class AnchorStateFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         value = self.value()
         if value == "attention":
-            return queryset.filter(
-                Q(anchor_state=State.NEEDS_REANCHORING)
-                | Q(anchor_state=State.ORPHANED, anchor_reviewed_at__isnull=True)
-            )
+            return queryset.needs_anchor_review()
         if value in (State.NEEDS_REANCHORING, State.ORPHANED, State.MOVED):
             return queryset.filter(anchor_state=value)
         if value == "text_changed":

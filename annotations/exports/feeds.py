@@ -128,7 +128,8 @@ def _evidence_html(evidence) -> str:
 
 def _newest_first(queryset):
     return (
-        queryset.filter(block__removed_at__isnull=True, article__status=Article.Status.PUBLISHED)
+        queryset.readable()
+        .filter(block__removed_at__isnull=True)
         .select_related("author", "block", "article")
         .prefetch_related("tags", "evidence")
         .annotate(published=Coalesce(F("moderated_at"), F("created_at")))
@@ -208,7 +209,7 @@ class ArticleAnnotationsFeed(AnnotationFeed):
         return reverse("annotations:article-feed", kwargs={"slug": obj.slug})
 
     def items(self, obj: Article):
-        queryset = Annotation.objects.public().filter(article=obj)
+        queryset = Annotation.objects.filter(article=obj)
         items = list(_newest_first(queryset)[:FEED_LIMIT])
         for item in items:
             item.article = obj  # the same object: no second copy of the article per entry
@@ -231,5 +232,5 @@ class FactCheckFeed(AnnotationFeed):
         return reverse("annotations:fact-check-feed")
 
     def items(self):
-        queryset = Annotation.objects.public().filter(kind=Annotation.Kind.FACT_CHECK)
+        queryset = Annotation.objects.filter(kind=Annotation.Kind.FACT_CHECK)
         return list(_newest_first(queryset)[:FEED_LIMIT])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from annotations.models import Annotation, Evidence, Tag, TaggedAnnotation
+from annotations.models import Annotation, Evidence, Tag, TaggedAnnotation, readable_q
 from articles.models import Article, Block
 
 
@@ -85,8 +85,6 @@ def article_annotations(*, article: Article, user) -> tuple[list[BlockView], lis
             if item.annotation_id in by_pk:
                 evidence[item.annotation_id].append(item)
 
-    # the same rule as selectors_revisions.BESIDE_PARAGRAPHS, applied in memory
-    placed = {Annotation.AnchorState.ANCHORED, Annotation.AnchorState.MOVED}
     by_block: dict[int, list[Annotation]] = defaultdict(list)
     earlier: list[Annotation] = []
     number = 0
@@ -96,7 +94,7 @@ def article_annotations(*, article: Article, user) -> tuple[list[BlockView], lis
         annotation.author = authors.get(annotation.author_id)
         annotation.tag_objects = tag_lists.get(annotation.pk, [])
         annotation.evidence_list = evidence.get(annotation.pk, [])
-        if annotation.anchor_state in placed and annotation.block.removed_at is None:
+        if annotation.is_placed:  # AnnotationQuerySet.placed, in memory
             number += 1
             annotation.number = number
             by_block[annotation.block_id].append(annotation)
@@ -121,11 +119,7 @@ def tag_suggestions(user=None, limit: int = 200) -> list[str]:
     """
     from django.db.models import Count, Q
 
-    public = Q(
-        tagged_annotations__content_object__status=Annotation.Status.APPROVED,
-        tagged_annotations__content_object__visibility=Annotation.Visibility.PUBLIC,
-        tagged_annotations__content_object__article__status="published",
-    )
+    public = readable_q("tagged_annotations__content_object__")
     if user is not None and user.is_authenticated:
         public |= Q(tagged_annotations__content_object__author=user)
     return list(

@@ -2,17 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
-
 from annotations.models import Annotation
 from articles.models import Article, ArticleRevision
-
-State = Annotation.AnchorState
-
-# What the article page shows beside its paragraphs: anchored annotations on current paragraphs.
-# Everything else (detached by a revision, or on a removed paragraph) belongs under
-# "Notes on earlier wording" -- never silently dropped.
-BESIDE_PARAGRAPHS = Q(anchor_state__in=[State.ANCHORED, State.MOVED], block__removed_at__isnull=True)
 
 
 def orphaned_annotations(*, article: Article, user) -> list[Annotation]:
@@ -26,7 +17,7 @@ def orphaned_annotations(*, article: Article, user) -> list[Annotation]:
     annotations = list(
         Annotation.objects.visible_to(user)
         .filter(article=article)
-        .exclude(BESIDE_PARAGRAPHS)
+        .detached()
         .select_related("author", "block", "original_revision", "anchored_revision")
         .prefetch_related("tags", "evidence")
         .order_by("created_at", "pk")

@@ -37,14 +37,11 @@ def search(query: str) -> SearchResults:
     query = " ".join(query.split())
     if not query:
         return SearchResults(query, [], [], "none")
-    blocks = Block.objects.filter(
-        article__status="published", removed_at__isnull=True, kind__in=["paragraph", "heading"]
-    ).select_related("article")
+    blocks = (
+        Block.objects.readable().filter(kind__in=[Block.Kind.PARAGRAPH, Block.Kind.HEADING]).select_related("article")
+    )
     annotations = (
-        Annotation.objects.public()
-        .filter(article__status="published")
-        .select_related("article", "block", "author")
-        .prefetch_related("tags", "evidence")
+        Annotation.objects.readable().select_related("article", "block", "author").prefetch_related("tags", "evidence")
     )
     if connection.vendor == "postgresql":
         q = SearchQuery(query, search_type="websearch", config="english")

@@ -241,12 +241,7 @@ def my_annotations(request):
 @rate_limited("flag")
 def annotation_flag(request, pk: int):
     """A reader flags a published annotation (once), with a reason."""
-    annotation = (
-        Annotation.objects.public()
-        .filter(pk=pk, article__status="published")
-        .select_related("article", "block", "author")
-        .first()
-    )
+    annotation = Annotation.objects.readable().filter(pk=pk).select_related("article", "block", "author").first()
     if annotation is None:
         raise Http404("No such annotation.")
     form = FlagForm(request.POST or None)

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from annotations.models import Annotation, Tag
+from annotations.models import Annotation, Tag, readable_q
 from annotations.selectors.article import highlight_segments
 from annotations.selectors.search import MAX_QUERY_LENGTH, search
 
-PUBLIC = Q(
-    tagged_annotations__content_object__status=Annotation.Status.APPROVED,
-    tagged_annotations__content_object__visibility=Annotation.Visibility.PUBLIC,
-    tagged_annotations__content_object__article__status="published",
-)
+PUBLIC = readable_q("tagged_annotations__content_object__")
 
 
 @require_safe
@@ -24,7 +20,8 @@ def annotation_detail(request, pk: int):
     """One annotation with its paragraph in context; 404 unless the viewer may see it."""
     annotation = (
         Annotation.objects.visible_to(request.user)
-        .filter(pk=pk, article__status="published")
+        .on_published_articles()
+        .filter(pk=pk)
         .select_related("author", "block", "article", "article__source")
         .prefetch_related("tags", "evidence")
         .first()
@@ -52,8 +49,8 @@ def tag_detail(request, slug: str):
     if tag is None:
         raise Http404("No such tag.")
     annotations = list(
-        Annotation.objects.public()
-        .filter(tags=tag, article__status="published")
+        Annotation.objects.readable()
+        .filter(tags=tag)
         .select_related("author", "block", "article")
         .prefetch_related("tags", "evidence")
         .order_by("-created_at")[:200]
@@ -78,8 +75,8 @@ def author_detail(request, username: str):
     if author is None:
         raise Http404("No such user.")
     annotations = list(
-        Annotation.objects.public()
-        .filter(author=author, article__status="published")
+        Annotation.objects.readable()
+        .filter(author=author)
         .select_related("author", "block", "article")
         .prefetch_related("tags", "evidence")
         .order_by("-created_at")[:200]

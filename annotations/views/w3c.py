@@ -239,8 +239,8 @@ def _page_items(annotations: QuerySet[Annotation], *, article: Article, page: in
 def annotation_jsonld(request: HttpRequest, pk: int) -> HttpResponse:
     """One approved, public annotation on a published article, as W3C JSON-LD."""
     annotation = (
-        Annotation.objects.public()
-        .filter(pk=pk, article__status=Article.Status.PUBLISHED)
+        Annotation.objects.readable()
+        .filter(pk=pk)
         .select_related("author", "block", "article")
         .prefetch_related("tags", "evidence")
         .first()

@@ -7,7 +7,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from annotations import services
-from annotations.admin.moderation import queue_queryset
+from annotations.selectors.queue import moderation_queue as queue_queryset
 from annotations.models import Annotation, Flag, ModerationLog
 from annotations.services import EvidenceInput, moderation
 from annotations.services.moderation import ModerationError, StaleDecision

@@ -1,0 +1,25 @@
+"""The moderation queue's rows: the rule is ``AnnotationQuerySet.in_queue``; this adds what the page shows."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from annotations.models import Annotation, Flag, TaggedAnnotation
+
+
+def moderation_queue() -> QuerySet[Annotation]:
+    """Pending public annotations and annotations with open flags, oldest first."""
+    return (
+        Annotation.objects.in_queue()
+        .select_related("article", "block", "author")
+        .prefetch_related(
+            Prefetch("tagged_items", queryset=TaggedAnnotation.objects.select_related("tag")),
+            "evidence",
+            Prefetch(
+                "flags",
+                queryset=Flag.objects.filter(resolution=Flag.Resolution.OPEN).select_related("reporter"),
+                to_attr="open_flags",
+            ),
+        )
+        .order_by("created_at", "pk")
+    )
