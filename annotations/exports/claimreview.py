@@ -30,6 +30,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from annotations.exports.links import absolute, base_url_of
 from annotations.models import Annotation
 from annotations.verdicts import BEST_RATING, WORST_RATING
 from annotations.verdicts import info as verdict_info
@@ -48,22 +49,6 @@ _SCRIPT_ESCAPES = {
     0x2028: "\\u2028",
     0x2029: "\\u2029",
 }
-
-
-def base_url_of(request_or_base_url) -> str:
-    """``"https://host"`` from a request, a base URL string, or ``settings.SITE_URL`` for ``None``."""
-    if request_or_base_url is None:
-        return settings.SITE_URL.rstrip("/")
-    if isinstance(request_or_base_url, str):
-        return request_or_base_url.rstrip("/")
-    request = request_or_base_url
-    return f"{request.scheme}://{request.get_host()}"
-
-
-def absolute(base_url: str, path: str) -> str:
-    if path.startswith(("http://", "https://")):
-        return path
-    return f"{base_url.rstrip('/')}/{path.lstrip('/')}"
 
 
 def is_exportable(annotation: Annotation, article: Article) -> bool:

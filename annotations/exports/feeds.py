@@ -35,7 +35,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
-from annotations.exports.claimreview import absolute, base_url_of
+from annotations.exports.links import absolute, base_url_of
 from annotations.models import Annotation
 from articles.models import Article
 

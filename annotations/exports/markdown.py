@@ -31,6 +31,7 @@ from urllib.parse import quote
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
+from annotations.exports.links import absolute
 from annotations.models import Annotation
 from annotations.selectors.article import BlockView
 from annotations.verdicts import SCALE, TRANSLATION_VERDICTS
@@ -215,10 +216,6 @@ def _date(value) -> str:
     return date_format(value, "j F Y")
 
 
-def _absolute(base_url: str, path: str) -> str:
-    return f"{base_url.rstrip('/')}/{path.lstrip('/')}"
-
-
 def _paragraph_label(block: Block) -> str:
     return f"¶{block.position}" if block.position is not None else "a removed paragraph"
 
@@ -354,7 +351,7 @@ def _footnote(annotation: Annotation, *, base_url: str) -> str:
         else "a former user"
     )
     when = _date(annotation.moderated_at or annotation.created_at)
-    permalink = _absolute(base_url, annotation.get_absolute_url())
+    permalink = absolute(base_url, annotation.get_absolute_url())
     blocks.append(f"— {who}, {when} · [Permalink]({link_destination(permalink) or permalink})")
 
     body = "\n\n".join(blocks)
@@ -366,7 +363,7 @@ def article_markdown(*, article: Article, block_views: list[BlockView], base_url
     """The annotated article as one Markdown document (``block_views`` from the selector)."""
     annotations = [a for view in block_views for a in view.annotations]
     source = getattr(article, "source", None)
-    article_url = _absolute(base_url, article.get_absolute_url())
+    article_url = absolute(base_url, article.get_absolute_url())
 
     parts: list[str] = ["# " + _heading_text(article.title)]
     if article.dek:

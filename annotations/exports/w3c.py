@@ -65,6 +65,7 @@ from typing import Any
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
+from annotations.exports.links import absolute
 from annotations.models import Annotation, Evidence
 from annotations.verdicts import info as verdict_info
 from articles.models import Article
@@ -105,35 +106,31 @@ def language_tag(value: str) -> str | None:
     return "-".join([parts[0].lower(), *parts[1:]])
 
 
-def _absolute(base_url: str, path: str) -> str:
-    return f"{base_url.rstrip('/')}{path}"
-
-
 # --- IRIs ---------------------------------------------------------------
 
 
 def annotation_iri(annotation: Annotation | int, *, base_url: str) -> str:
     pk = annotation if isinstance(annotation, int) else annotation.pk
-    return _absolute(base_url, reverse("annotations:annotation-jsonld", kwargs={"pk": pk}))
+    return absolute(base_url, reverse("annotations:annotation-jsonld", kwargs={"pk": pk}))
 
 
 def article_iri(article: Article, *, base_url: str) -> str:
-    return _absolute(base_url, article.get_absolute_url())
+    return absolute(base_url, article.get_absolute_url())
 
 
 def collection_iri(article: Article, *, base_url: str, iris: bool = False) -> str:
     path = reverse("annotations:article-annotations-collection", kwargs={"slug": article.slug})
-    return _absolute(base_url, path) + ("?iris=1" if iris else "")
+    return absolute(base_url, path) + ("?iris=1" if iris else "")
 
 
 def page_iri(article: Article, page: int, *, base_url: str, iris: bool = False) -> str:
     path = reverse("annotations:article-annotations-collection", kwargs={"slug": article.slug})
-    return _absolute(base_url, path) + ("?iris=1&" if iris else "?") + f"page={page}"
+    return absolute(base_url, path) + ("?iris=1&" if iris else "?") + f"page={page}"
 
 
 def creator_iri(username: str, *, base_url: str) -> str | None:
     try:
-        return _absolute(base_url, reverse("annotations:author-detail", kwargs={"username": username}))
+        return absolute(base_url, reverse("annotations:author-detail", kwargs={"username": username}))
     except NoReverseMatch:  # a username the URL pattern cannot carry (never one made through the site)
         return None
 
@@ -224,7 +221,7 @@ def annotation_to_jsonld(annotation: Annotation, *, base_url: str, context: bool
         data["creator"] = creator
     data["created"] = iso_datetime(annotation.created_at)
     data["modified"] = iso_datetime(annotation.updated_at)
-    data["generator"] = {"id": _absolute(base_url, "/"), "type": "Software", "name": settings.SITE_NAME}
+    data["generator"] = {"id": absolute(base_url, "/"), "type": "Software", "name": settings.SITE_NAME}
     data["body"] = bodies
     data["target"] = {
         "type": "SpecificResource",

@@ -24,7 +24,8 @@ from __future__ import annotations
 from django import template
 from django.utils.safestring import mark_safe
 
-from annotations.exports.claimreview import base_url_of, claim_reviews_script
+from annotations.exports.claimreview import claim_reviews_script
+from annotations.exports.links import base_url_of
 from annotations.models import Annotation
 
 register = template.Library()

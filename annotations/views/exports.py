@@ -6,7 +6,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import Http404, HttpResponse
 from django.views.decorators.http import require_safe
 
-from annotations.exports.claimreview import base_url_of
+from annotations.exports.links import base_url_of
 from annotations.exports.markdown import article_markdown as render_markdown
 from annotations.selectors.article import blocks_with_annotations
 from articles.models import Article

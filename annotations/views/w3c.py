@@ -50,6 +50,7 @@ from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 
 from annotations.exports import w3c
+from annotations.exports.links import base_url_of
 from annotations.models import Annotation
 from articles.models import Article
 
@@ -91,12 +92,6 @@ class BadQuery(ValueError):
 
 
 # --- responses ------------------------------------------------------------------
-
-
-def _base_url(request: HttpRequest) -> str:
-    # Like the pages' canonical links: the scheme and host the request came in
-    # on (the host is checked against ALLOWED_HOSTS by get_host).
-    return f"{request.scheme}://{request.get_host()}"
 
 
 def _common_headers(response: HttpResponse, *, links: str | None, vary: tuple[str, ...]) -> HttpResponse:
@@ -247,7 +242,7 @@ def annotation_jsonld(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if annotation is None:
         return problem(404, "Not Found", f"There is no published annotation {pk}.")
-    base_url = _base_url(request)
+    base_url = base_url_of(request)
     links = f'{RESOURCE_LINK}, <{base_url}{annotation.get_absolute_url()}>; rel="alternate"; type="text/html"'
     if request.method == "OPTIONS":
         return _options(links=links, vary=("Accept",))
@@ -274,7 +269,7 @@ def article_annotations_collection(request: HttpRequest, slug: str) -> HttpRespo
     total, modified = stats["total"], stats["modified"]
     size = w3c.page_size()
     pages = w3c.page_count(total, size)
-    base_url = _base_url(request)
+    base_url = base_url_of(request)
 
     if page is None:
         minimal, iris, applied = container_preference(request.headers.get("Prefer", ""), iris_param)
