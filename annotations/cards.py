@@ -114,7 +114,15 @@ def render_card(annotation: Annotation, *, user) -> SafeString:
     quote = annotation.quote
     if quote:
         parts.append(f'<blockquote class="annotation-quote"><mark>{_e(quote)}</mark></blockquote>')
-    if getattr(annotation, "text_changed", False):
+    if fact_check and annotation.anchor_state == Annotation.AnchorState.NEEDS_REANCHORING:
+        # never shown as if nothing happened: the verdict was given on other words (issue 13)
+        checked = annotation.original_quote or quote
+        words = f" It checked: “{_e(checked)}”." if checked else " It checked an earlier wording of the paragraph."
+        parts.append(
+            '<p class="earlier-wording-note fact-check-changed"><strong>The text this fact-check refers to has '
+            f"changed since it was checked.</strong>{words}</p>"
+        )
+    elif getattr(annotation, "text_changed", False):
         original = annotation.original_quote
         if original and original != quote:
             parts.append(f'<p class="earlier-wording-note">This refers to an earlier wording: “{_e(original)}”.</p>')

@@ -2,31 +2,28 @@
 
 Given the paragraphs before and after a revision (text by stable key, in
 reading order) and the anchors of annotations (paragraph key, quote, offsets in
-code points, prefix/suffix context), ``reanchor`` decides for each annotation:
+code points, prefix/suffix context, kind, and the words the author annotated),
+``reanchor`` decides for each annotation:
 
 * **kept**: its paragraph is unchanged, or its quote still stands at the same
-  offsets; an annotation without a quote follows its paragraph's key;
-* **moved**: the quote was found again elsewhere: exactly (when it occurs more
-  than once, the stored prefix/suffix pick the occurrence), else by a fuzzy
-  match whose score is at least ``min_score``;
-* **flagged**: it cannot be placed with confidence (the best match scores
-  below ``min_score``, or two places are equally good). Never guessed: a
-  moderator re-attaches it;
+  offsets; an annotation without a quote follows its paragraph's key while the
+  paragraph is recognisably the same;
+* **moved**: its words were found again elsewhere, exactly (when they occur
+  more than once, the stored prefix/suffix pick the occurrence) or but for
+  typography, or -- for notes only -- by a fuzzy match scoring at least
+  ``min_score`` against the words the author annotated, with nothing
+  meaning-bearing changed;
+* **flagged**: it cannot be placed with confidence, or the policy
+  (``annotations.anchoring.policy``) does not let its kind follow the change
+  (any changed word under a fact-check; a changed number, date, negation,
+  qualifier or name under a note). Never guessed: a moderator decides;
 * **orphaned**: its paragraph was removed and no changed paragraph took its
   place or its text.
 
-Where the quote is searched: its own paragraph when the key survives (first,
-and alone when the quote occurs there once, where the edit put it or amid its
-old context), then also the *changed* paragraphs (new, or with edited text)
-that stand where the paragraph stood or that hold most of its old text's words
-in order (a split, a merge, a move with edits). Unchanged paragraphs are never
-searched: they cannot have received the text, and a short quote would find
-false friends there.
-
-Fuzzy matching uses rapidfuzz: ``fuzz.partial_ratio_alignment`` locates the
-best window, whose ends are then moved to maximise ``fuzz.ratio`` (normalised
-Indel similarity, 0-100). That ratio between the stored quote and the text
-found is the confidence score.
+``_place`` runs named steps in order (each returns a Result, or None to go
+on): unchanged; exactly in its own paragraph; exactly where its text went;
+a fuzzy match; not found. Every place found goes through ``_judge``, which
+applies the policy. Candidate search lives in ``annotations.anchoring.search``.
 """
 
 from __future__ import annotations
@@ -35,36 +32,36 @@ import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz
-from rapidfuzz.distance import LCSseq, Levenshtein
-
+from annotations.anchoring import policy
+from annotations.anchoring.policy import Change
 from annotations.anchoring.quotes import CONTEXT_LENGTH
+from annotations.anchoring.search import (
+    AnchorInput,
+    Match,
+    Paragraph,
+    Texts,
+    candidates_exact,
+    choose,
+    fuzzy,
+    mapped_start,
+    overlap,
+    suggest,
+    whole_words,
+    with_context,
+)
+
+__all__ = ["AnchorInput", "Match", "Method", "Outcome", "Paragraph", "Result", "reanchor", "suggest"]
 
 DEFAULT_MIN_SCORE = 85.0  # typo and wording fixes score 90+; a changed meaning scores around 80
-# Two places whose context (prefix/suffix) scores differ by less than this are equally plausible.
-CONTEXT_MARGIN = 5.0
 # Two fuzzy matches whose scores differ by less than this are equally good.
 FUZZY_MARGIN = 3.0
-# A changed paragraph received text of an old one when at least this share of the shorter
-# one's words occur, in order, in the other (word-level longest common subsequence)...
-DESTINATION_MIN_SHARE = 0.8
-# ...and the shorter of the two texts has at least this many characters (a short heading
-# whose words happen to occur in a long paragraph is not where the paragraph went).
-DESTINATION_MIN_CHARS = 20
-# Changed paragraphs this many places either side of a surviving paragraph are searched too.
-NEIGHBOURS = 1
-# At most this many changed paragraphs in the place of a removed one are searched.
-MAX_IN_PLACE = 8
-# How far (code points) the ends of a fuzzy window may move while refining it.
-MAX_REACH = 60
-# Matches scoring below this are not worth showing a moderator.
-SUGGEST_MIN_SCORE = 50.0
 # A match is only taken on its context (prefix/suffix at least this similar) when it is
 # in a paragraph that merely stands near the old one, or when the quote is shorter than
 # SHORT_QUOTE and the match is not where the old offsets lead: a short phrase occurs
 # in many places, and taking any of them would be a guess.
 CONTEXT_SUPPORT = 60.0
 SHORT_QUOTE = 20
+SHOWN = 80  # characters of a candidate's text quoted in a message
 
 
 class Outcome(enum.StrEnum):
@@ -78,41 +75,14 @@ class Method(enum.StrEnum):
     UNCHANGED = "unchanged"  # the paragraph did not change
     FOLLOWS_PARAGRAPH = "follows_paragraph"  # no quote: follows its paragraph's key
     EXACT_AT_OFFSETS = "exact_at_offsets"  # the quote still stands at its offsets
-    EXACT = "exact"  # the quote found elsewhere, exactly
+    EXACT = "exact"  # the quote found elsewhere, exactly or but for typography
     FUZZY = "fuzzy"  # a close match, at or above the threshold
+    POLICY = "policy"  # found, but its kind may not follow that change: a moderator decides
+    NOT_SAME_PARAGRAPH = "not_same_paragraph"  # no quote: its paragraph's text is no longer recognisably it
     AMBIGUOUS = "ambiguous"  # equally good places: not guessed
-    LOW_SCORE = "low_score"  # the best match is below the threshold
+    LOW_SCORE = "low_score"  # the best match is below the threshold, or there is none
     WEAK_CONTEXT = "weak_context"  # found only where the words around it do not match: not guessed
     REMOVED = "removed"  # the paragraph was removed and nothing took its place
-
-
-@dataclass(frozen=True)
-class Paragraph:
-    key: str
-    text: str
-
-
-@dataclass(frozen=True)
-class AnchorInput:
-    """Where an annotation stood in the old text (offsets in code points)."""
-
-    id: int
-    key: str
-    quote: str = ""
-    start: int | None = None
-    end: int | None = None
-    prefix: str = ""
-    suffix: str = ""
-
-
-@dataclass(frozen=True)
-class Match:
-    key: str
-    start: int
-    end: int
-    text: str
-    score: float  # similarity of the quote and ``text``, 0-100 (100: exact)
-    context: float = 0.0  # similarity of the stored prefix/suffix and the text around it, 0-100
 
 
 @dataclass(frozen=True)
@@ -130,76 +100,12 @@ class Result:
     paragraph_changed: bool = False  # the annotation's own paragraph changed (or went)
     best: Match | None = None  # flagged: the best place found, for the moderator
     detail: str = ""  # one line for people (logs, admin)
+    change: Change | None = None  # the policy's class of the change from the author's words to where it stands
+    reason: str = ""  # the policy's reason, for moderators and readers
 
     @property
     def placed(self) -> bool:
         return self.outcome in (Outcome.KEPT, Outcome.MOVED)
-
-
-@dataclass
-class _Texts:
-    old: list[Paragraph]
-    new: list[Paragraph]
-    earlier: Mapping[str, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.old_text = {p.key: p.text for p in self.old}
-        self.old_index = {p.key: i for i, p in enumerate(self.old)}
-        self.new_text = {p.key: p.text for p in self.new}
-        self.new_index = {p.key: i for i, p in enumerate(self.new)}
-        self.changed = {p.key for p in self.new if self.old_text.get(p.key) != p.text}
-        self._where: dict[str, tuple[list[Paragraph], set[str]]] = {}
-        self._words: dict[str, list[str]] = {}
-
-    def words(self, key: str) -> list[str]:
-        if key not in self._words:
-            self._words[key] = self.new_text[key].split()
-        return self._words[key]
-
-    def text_before(self, key: str) -> str | None:
-        return self.old_text.get(key, self.earlier.get(key))
-
-    def where_it_went(self, key: str) -> tuple[list[Paragraph], set[str]]:
-        """Changed paragraphs, other than ``key`` itself, that may hold text of paragraph ``key``.
-
-        Returns them in reading order, and the keys of those that hold a good
-        part of its old text (the others only stand where it stood).
-        """
-        if key not in self._where:
-            found: dict[str, Paragraph] = {p.key: p for p in self._in_its_place(key)}
-            holders: set[str] = set()
-            old = self.text_before(key)
-            if old:
-                old_words = old.split()
-                for p in self.new:
-                    if p.key == key or p.key not in self.changed:
-                        continue
-                    if min(len(old), len(p.text)) < min(DESTINATION_MIN_CHARS, len(old)):
-                        continue
-                    words = self.words(p.key)
-                    shared = LCSseq.similarity(old_words, words)  # fast: bit-parallel over hashed words
-                    if shared >= DESTINATION_MIN_SHARE * min(len(old_words), len(words)):
-                        found[p.key] = p
-                        holders.add(p.key)
-            self._where[key] = (sorted(found.values(), key=lambda p: self.new_index[p.key]), holders)
-        return self._where[key]
-
-    def _in_its_place(self, key: str) -> list[Paragraph]:
-        if key in self.new_index:
-            i = self.new_index[key]
-            indexes = range(max(0, i - NEIGHBOURS), min(len(self.new), i + NEIGHBOURS + 1))
-        elif key in self.old_index:
-            # between the nearest paragraphs before and after it that survived, both included
-            i = self.old_index[key]
-            before = next((self.new_index[p.key] for p in reversed(self.old[:i]) if p.key in self.new_index), -1)
-            after = next((self.new_index[p.key] for p in self.old[i + 1 :] if p.key in self.new_index), len(self.new))
-            lo, hi = min(before, after), max(before, after)
-            indexes = range(max(0, lo), min(len(self.new), hi + 1))
-            if len(indexes) > MAX_IN_PLACE:
-                indexes = range(max(0, lo), max(0, lo) + MAX_IN_PLACE)
-        else:  # removed in an earlier revision: it has no place, only its text
-            return []
-        return [self.new[j] for j in indexes if self.new[j].key != key and self.new[j].key in self.changed]
 
 
 def reanchor(
@@ -218,308 +124,194 @@ def reanchor(
     chance). Cost: linear in the paragraphs for anchors whose paragraph is
     unchanged; a few rapidfuzz calls per changed paragraph searched otherwise.
     """
-    texts = _Texts(list(old), list(new), earlier or {})
+    texts = Texts(list(old), list(new), earlier or {})
     return [_place(texts, anchor, min_score) for anchor in anchors]
 
 
-def _place(texts: _Texts, a: AnchorInput, min_score: float) -> Result:
-    before = texts.text_before(a.key)
-    now = texts.new_text.get(a.key)
-    survives = now is not None
-    changed = not survives or before != now
-    common = {"id": a.id, "paragraph_changed": changed}
-    unplaced = {
-        "key": a.key,
-        "quote": a.quote,
-        "start": a.start,
-        "end": a.end,
-        "prefix": a.prefix,
-        "suffix": a.suffix,
-    }
+@dataclass
+class _Case:
+    """One anchor being placed: what every step needs to know about it."""
 
-    if not a.quote:
-        if survives:
-            method = Method.FOLLOWS_PARAGRAPH if changed else Method.UNCHANGED
-            return Result(outcome=Outcome.KEPT, method=method, key=a.key, detail=_say(method, a), **common)
-        return Result(
-            outcome=Outcome.ORPHANED, method=Method.REMOVED, detail=_say(Method.REMOVED, a), **unplaced, **common
-        )
+    texts: Texts
+    a: AnchorInput
+    min_score: float
+    before: str | None = None
+    now: str | None = None
+    weak: list[Match] = field(default_factory=list)  # places rejected for their context, for the message
+    own_exact: list[Match] = field(default_factory=list)
 
-    if survives and not changed and _stands(now, a):
-        return _placed(
-            Outcome.KEPT, Method.UNCHANGED, a, Match(a.key, a.start, a.end, a.quote, 100.0, 100.0), now, common
-        )
+    def __post_init__(self) -> None:
+        self.before = self.texts.text_before(self.a.key)
+        self.now = self.texts.new_text.get(self.a.key)
+        self.mapped = mapped_start(self.texts, self.a)
 
-    own = [Paragraph(a.key, now)] if survives else []
-    mapped = _mapped(texts, a)
+    @property
+    def survives(self) -> bool:
+        return self.now is not None
 
-    def at_old_place(m: Match) -> bool:
-        return m.key == a.key and m.start in {a.start, mapped}
+    @property
+    def changed(self) -> bool:
+        return not self.survives or self.before != self.now
 
-    # 1. exactly, in its own paragraph: one occurrence, where the edit put it or amid its old context
-    exact = [_with_context(m, texts, a) for p in own for m in _exact(a.quote, p)]
-    if len(exact) == 1 and (at_old_place(exact[0]) or exact[0].context >= CONTEXT_SUPPORT):
-        choice = exact[0]
-        if choice.start == a.start and choice.end == a.end:
-            return _placed(Outcome.KEPT, Method.EXACT_AT_OFFSETS, a, choice, now, common)
-        return _placed(Outcome.MOVED, Method.EXACT, a, choice, now, common)
+    @property
+    def own(self) -> list[Paragraph]:
+        return [Paragraph(self.a.key, self.now, self.a.key in self.texts.headings)] if self.survives else []
 
-    elsewhere, holders = texts.where_it_went(a.key)
+    def at_old_place(self, m: Match) -> bool:
+        return m.key == self.a.key and m.start in {self.a.start, self.mapped}
 
-    def supported(m: Match) -> bool:
-        if m.key != a.key and m.key not in holders and m.context < CONTEXT_SUPPORT:
+    def supported(self, m: Match, holders: set[str]) -> bool:
+        if m.key != self.a.key and m.key not in holders and m.context < CONTEXT_SUPPORT:
             return False
-        return len(a.quote) >= SHORT_QUOTE or at_old_place(m) or m.context >= CONTEXT_SUPPORT
+        return len(self.a.quote) >= SHORT_QUOTE or self.at_old_place(m) or m.context >= CONTEXT_SUPPORT
 
-    weak: list[Match] = []
-
-    # 2. exactly, in its own paragraph or where its text went
-    exact += [_with_context(m, texts, a) for p in elsewhere for m in _exact(a.quote, p)]
-    weak += [m for m in exact if not supported(m)]
-    exact = [m for m in exact if supported(m)]
-    if exact:
-        choice = _choose(exact, a, mapped)
-        if choice is None:
-            return Result(
-                outcome=Outcome.FLAGGED,
-                method=Method.AMBIGUOUS,
-                score=100.0,
-                best=exact[0],
-                detail=_say(Method.AMBIGUOUS, a, count=len(exact)),
-                **unplaced,
-                **common,
-            )
-        at_offsets = choice.key == a.key and choice.start == a.start and choice.end == a.end
-        if at_offsets:
-            return _placed(Outcome.KEPT, Method.EXACT_AT_OFFSETS, a, choice, now, common)
-        return _placed(Outcome.MOVED, Method.EXACT, a, choice, texts.new_text[choice.key], common)
-
-    # 3. a close match, never below the threshold and never one of two equally good ones
-    whole_words = _whole_words(a)
-    fuzzy = [_with_context(m, texts, a) for p in own + elsewhere for m in _fuzzy(a.quote, p, whole_words=whole_words)]
-    weak += [m for m in fuzzy if not supported(m)]
-    fuzzy = [m for m in fuzzy if supported(m)]
-    if fuzzy:
-        fuzzy.sort(key=lambda m: (-m.score, m.key != a.key, m.start))
-        best = fuzzy[0]
-        rivals = [m for m in fuzzy[1:] if best.score - m.score < FUZZY_MARGIN and not _overlap(best, m)]
-        choice = _choose([best, *rivals], a, mapped) if rivals else best
-        if choice is None:
-            return Result(
-                outcome=Outcome.FLAGGED,
-                method=Method.AMBIGUOUS,
-                score=best.score,
-                best=best,
-                detail=_say(Method.AMBIGUOUS, a, count=1 + len(rivals), score=best.score),
-                **unplaced,
-                **common,
-            )
-        if choice.score >= min_score:
-            return _placed(Outcome.MOVED, Method.FUZZY, a, choice, texts.new_text[choice.key], common)
-        if survives or elsewhere:
-            return Result(
-                outcome=Outcome.FLAGGED,
-                method=Method.LOW_SCORE,
-                score=choice.score,
-                best=choice,
-                detail=_say(Method.LOW_SCORE, a, score=choice.score, min_score=min_score),
-                **unplaced,
-                **common,
-            )
-    if weak:
-        weak.sort(key=lambda m: (-m.score, -m.context))
-        return Result(
-            outcome=Outcome.FLAGGED,
-            method=Method.WEAK_CONTEXT,
-            score=weak[0].score,
-            best=weak[0],
-            detail=_say(Method.WEAK_CONTEXT, a, to=weak[0]),
-            **unplaced,
-            **common,
-        )
-    if survives or elsewhere:
-        return Result(
-            outcome=Outcome.FLAGGED,
-            method=Method.LOW_SCORE,
-            score=0.0,
-            detail=_say(Method.LOW_SCORE, a, score=0.0, min_score=min_score),
-            **unplaced,
-            **common,
-        )
-    return Result(outcome=Outcome.ORPHANED, method=Method.REMOVED, detail=_say(Method.REMOVED, a), **unplaced, **common)
+    def result(self, outcome: Outcome, method: Method, **fields) -> Result:
+        """A Result; not placed unless ``fields`` say where (flagged and orphaned keep where they were)."""
+        a = self.a
+        where = {"key": a.key, "quote": a.quote, "start": a.start, "end": a.end, "prefix": a.prefix, "suffix": a.suffix}
+        return Result(id=a.id, outcome=outcome, method=method, paragraph_changed=self.changed, **{**where, **fields})
 
 
-def suggest(
-    *, quote: str, prefix: str = "", suffix: str = "", paragraphs: Sequence[Paragraph], limit: int = 3
-) -> list[Match]:
-    """The best places for ``quote`` among ``paragraphs``, best first (for a moderator to choose from)."""
-    if not quote:
-        return []
-    probe = AnchorInput(id=0, key="", quote=quote, prefix=prefix, suffix=suffix)
-    whole_words = _whole_words(probe)
-    found = [m for p in paragraphs for m in (_exact(quote, p) or _fuzzy(quote, p, whole_words=whole_words))]
-    found = [m for m in found if m.score >= SUGGEST_MIN_SCORE]
-    found = [
-        Match(m.key, m.start, m.end, m.text, m.score, _context(_text_of(paragraphs, m.key), m.start, m.end, probe))
-        for m in found
-    ]
-    found.sort(key=lambda m: (-m.score, -m.context))
-    return found[:limit]
+def _place(texts: Texts, a: AnchorInput, min_score: float) -> Result:
+    case = _Case(texts, a, min_score)
+    if not a.quote:
+        return _place_paragraph(case)
+    for step in (_unchanged, _exact_in_own_paragraph, _exact_where_it_went, _fuzzy_match):
+        result = step(case)
+        if result is not None:
+            return result
+    return _not_found(case)
 
 
-# ---------------------------------------------------------------- matching
+# ---------------------------------------------------------------- the steps
 
 
-def _stands(text: str, a: AnchorInput) -> bool:
-    return (
-        a.start is not None
-        and a.end is not None
-        and 0 <= a.start < a.end <= len(text)
-        and text[a.start : a.end] == a.quote
-    )
+def _place_paragraph(case: _Case) -> Result:
+    """A whole-paragraph annotation follows its key while the paragraph is recognisably the same."""
+    a = case.a
+    if not case.survives:
+        return case.result(Outcome.ORPHANED, Method.REMOVED, detail=_say(Method.REMOVED, a))
+    if not case.changed:
+        return case.result(Outcome.KEPT, Method.UNCHANGED, quote="", detail=_say(Method.UNCHANGED, a))
+    reference = a.original_paragraph if a.original_paragraph is not None else case.before or ""
+    comparison = policy.compare(reference, case.now, heading=a.key in case.texts.headings)
+    same = policy.paragraph_similarity(reference, case.now)
+    decision = policy.decide_paragraph(a.kind, comparison, same)
+    fields = {"change": comparison.change, "reason": decision.reason, "score": round(same * 100, 1)}
+    if decision.place:
+        detail = f"p-{a.key} edited; the annotation follows its paragraph ({decision.reason})"
+        return case.result(Outcome.KEPT, Method.FOLLOWS_PARAGRAPH, quote="", detail=detail, **fields)
+    method = Method.NOT_SAME_PARAGRAPH if same < policy.SAME_PARAGRAPH else Method.POLICY
+    return case.result(Outcome.FLAGGED, method, detail=f"p-{a.key} edited; {decision.reason}; not moved", **fields)
 
 
-def _exact(quote: str, p: Paragraph) -> list[Match]:
-    found, i = [], p.text.find(quote)
-    while i != -1:
-        found.append(Match(p.key, i, i + len(quote), quote, 100.0))
-        i = p.text.find(quote, i + 1)
-    return found
+def _unchanged(case: _Case) -> Result | None:
+    a = case.a
+    if case.changed or not _stands(case.now, a):
+        return None
+    m = Match(a.key, a.start, a.end, a.quote, 100.0, 100.0)
+    return _placed(case, Outcome.KEPT, Method.UNCHANGED, m, change=None, reason="")
 
 
-def _fuzzy(quote: str, p: Paragraph, *, whole_words: tuple[bool, bool] = (True, True)) -> list[Match]:
-    """The best window for ``quote`` in the paragraph, and the best one not overlapping it."""
-    found: list[Match] = []
-    masked = p.text
-    for _ in range(2):
-        if not masked.strip("\x00"):
-            break
-        window = fuzz.partial_ratio_alignment(quote, masked)
-        if window is None or window.score <= 0 or window.dest_end <= window.dest_start:
-            break
-        start, end = _refine(quote, masked, window.dest_start, window.dest_end, whole_words=whole_words)
-        score = fuzz.ratio(quote, masked[start:end])
-        if score <= 0:
-            break
-        found.append(Match(p.key, start, end, p.text[start:end], round(score, 1)))
-        # \x00 never occurs in article text, so the next search avoids this window
-        masked = masked[:start] + "\x00" * (end - start) + masked[end:]
-    return found
-
-
-def _refine(
-    quote: str, text: str, start: int, end: int, *, whole_words: tuple[bool, bool] = (True, True)
-) -> tuple[int, int]:
-    """Move the window's ends to maximise ``fuzz.ratio`` with the quote (the quote's length may have changed).
-
-    Where ``whole_words`` says so (for the start, for the end), an end that
-    falls inside a word moves to that word's edge, whichever scores better: a
-    quote that began or ended on a word boundary still does.
-    """
-    reach = min(MAX_REACH, max(4, len(quote) // 4))
-    best = (fuzz.ratio(quote, text[start:end]), start, end)
-    for _ in range(2):
-        _, s0, e0 = best
-        for s in sorted(range(max(0, s0 - reach), min(e0, s0 + reach + 1)), key=lambda s: abs(s - s0)):
-            score = fuzz.ratio(quote, text[s:e0])
-            if score > best[0]:
-                best = (score, s, e0)
-        _, s0, e0 = best
-        for e in sorted(range(max(s0 + 1, e0 - reach), min(len(text), e0 + reach) + 1), key=lambda e: abs(e - e0)):
-            score = fuzz.ratio(quote, text[s0:e])
-            if score > best[0]:
-                best = (score, s0, e)
-    _, start, end = best
-    if whole_words[0] and 0 < start < len(text) and text[start - 1].isalnum() and text[start].isalnum():
-        left = start
-        while left > 0 and text[left - 1].isalnum():
-            left -= 1
-        right = start
-        while right < end and text[right].isalnum():
-            right += 1
-        start = max((left, right), key=lambda s: (fuzz.ratio(quote, text[s:end]), -abs(s - start)))
-    if whole_words[1] and 0 < end < len(text) and text[end - 1].isalnum() and text[end].isalnum():
-        right = end
-        while right < len(text) and text[right].isalnum():
-            right += 1
-        left = end
-        while left > start and text[left - 1].isalnum():
-            left -= 1
-        end = max((right, left), key=lambda e: (fuzz.ratio(quote, text[start:e]), -abs(e - end)))
-    # no stray white space at the ends unless the quote has it
-    while start < end and text[start].isspace() and not quote[:1].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace() and not quote[-1:].isspace():
-        end -= 1
-    return start, end
-
-
-def _whole_words(a: AnchorInput) -> tuple[bool, bool]:
-    """Whether the quote began, and ended, on a word boundary (not inside a word)."""
-    cut_start = a.prefix[-1:].isalnum() and a.quote[:1].isalnum()
-    cut_end = a.suffix[:1].isalnum() and a.quote[-1:].isalnum()
-    return not cut_start, not cut_end
-
-
-def _context(text: str, start: int, end: int, a: AnchorInput) -> float:
-    """How well the stored prefix and suffix match the text around [start, end), 0-100.
-
-    Each side compares as many characters as both have: a paragraph boundary
-    (a split, a merge) cuts the context short without contradicting it. With
-    nothing to compare on either side, nothing contradicts the match (100).
-    """
-    scores = []
-    n = min(len(a.prefix), start, CONTEXT_LENGTH)
-    if n:
-        scores.append(fuzz.ratio(a.prefix[-n:], text[start - n : start]))
-    n = min(len(a.suffix), len(text) - end, CONTEXT_LENGTH)
-    if n:
-        scores.append(fuzz.ratio(a.suffix[:n], text[end : end + n]))
-    return sum(scores) / len(scores) if scores else 100.0
-
-
-def _with_context(m: Match, texts: _Texts, a: AnchorInput) -> Match:
-    return Match(m.key, m.start, m.end, m.text, m.score, _context(texts.new_text[m.key], m.start, m.end, a))
-
-
-def _choose(candidates: list[Match], a: AnchorInput, mapped: int | None) -> Match | None:
-    """The one plausible place among ``candidates``, or None when it would be a guess."""
-    if len(candidates) == 1:
-        return candidates[0]
-    ranked = sorted(candidates, key=lambda m: -m.context)
-    tied = [m for m in ranked if ranked[0].context - m.context < CONTEXT_MARGIN]
-    if len(tied) == 1:
-        return tied[0]
-    # equally plausible by their context: the stored offsets, or where the edit moved them, decide
-    for m in tied:
-        if m.key == a.key and m.start in {a.start, mapped}:
-            return m
+def _exact_in_own_paragraph(case: _Case) -> Result | None:
+    """Exactly (or but for typography) in its own paragraph, once, where the edit put it or amid its old context."""
+    found = [with_context(m, case.texts, case.a) for m in candidates_exact(case.a, case.own)]
+    case.own_exact = found
+    if len(found) == 1 and (case.at_old_place(found[0]) or found[0].context >= CONTEXT_SUPPORT):
+        return _judge(case, found[0], Method.EXACT)
     return None
 
 
-def _mapped(texts: _Texts, a: AnchorInput) -> int | None:
-    """Where the old start offset lands in the paragraph's new text, through the edit."""
-    before, now = texts.text_before(a.key), texts.new_text.get(a.key)
-    if before is None or now is None or a.start is None:
+def _exact_where_it_went(case: _Case) -> Result | None:
+    """Exactly (or but for typography) in its own paragraph or the changed paragraphs that took its text."""
+    elsewhere, holders = case.texts.where_it_went(case.a.key)
+    found = case.own_exact + [with_context(m, case.texts, case.a) for m in candidates_exact(case.a, elsewhere)]
+    case.weak += [m for m in found if not case.supported(m, holders)]
+    found = [m for m in found if case.supported(m, holders)]
+    if not found:
         return None
-    for op in Levenshtein.opcodes(before, now):
-        if op.src_start <= a.start < op.src_end:
-            return op.dest_start + (a.start - op.src_start if op.tag == "equal" else 0)
-    return len(now) if a.start >= len(before) else None
+    choice = choose(found, case.a, case.mapped)
+    if choice is None:
+        best = max(found, key=lambda m: m.score)
+        detail = _say(Method.AMBIGUOUS, case.a, count=len(found))
+        return case.result(Outcome.FLAGGED, Method.AMBIGUOUS, score=best.score, best=best, detail=detail)
+    return _judge(case, choice, Method.EXACT)
 
 
-def _overlap(m: Match, n: Match) -> bool:
-    return m.key == n.key and m.start < n.end and n.start < m.end
+def _fuzzy_match(case: _Case) -> Result | None:
+    """The closest match to the author's words, never one of two equally good ones."""
+    a = case.a
+    elsewhere, holders = case.texts.where_it_went(a.key)
+    ends = whole_words(a)
+    found = [
+        with_context(m, case.texts, a) for p in case.own + elsewhere for m in fuzzy(a.reference, p, whole_words=ends)
+    ]
+    case.weak += [m for m in found if not case.supported(m, holders)]
+    found = [m for m in found if case.supported(m, holders)]
+    if not found:
+        return None
+    found.sort(key=lambda m: (-m.score, m.key != a.key, m.start))
+    best = found[0]
+    rivals = [m for m in found[1:] if best.score - m.score < FUZZY_MARGIN and not overlap(best, m)]
+    choice = choose([best, *rivals], a, case.mapped) if rivals else best
+    if choice is None:
+        detail = _say(Method.AMBIGUOUS, a, count=1 + len(rivals), to=best)
+        return case.result(Outcome.FLAGGED, Method.AMBIGUOUS, score=best.score, best=best, detail=detail)
+    return _judge(case, choice, Method.FUZZY)
 
 
-def _text_of(paragraphs: Sequence[Paragraph], key: str) -> str:
-    return next(p.text for p in paragraphs if p.key == key)
+def _not_found(case: _Case) -> Result:
+    a = case.a
+    if case.weak:
+        best = sorted(case.weak, key=lambda m: (-m.score, -m.context))[0]
+        detail = _say(Method.WEAK_CONTEXT, a, to=best)
+        return case.result(Outcome.FLAGGED, Method.WEAK_CONTEXT, score=best.score, best=best, detail=detail)
+    elsewhere, _ = case.texts.where_it_went(a.key)
+    if case.survives or elsewhere:
+        detail = _say(Method.LOW_SCORE, a, min_score=case.min_score)
+        return case.result(Outcome.FLAGGED, Method.LOW_SCORE, score=0.0, detail=detail)
+    return case.result(Outcome.ORPHANED, Method.REMOVED, detail=_say(Method.REMOVED, a))
 
 
-def _placed(outcome: Outcome, method: Method, a: AnchorInput, m: Match, text: str, common: dict) -> Result:
-    return Result(
-        outcome=outcome,
-        method=method,
+# ---------------------------------------------------------------- the policy applied to a place found
+
+
+def _judge(case: _Case, m: Match, method: Method) -> Result:
+    """Place the annotation at ``m`` if its score and the policy allow; otherwise flag it with the reason."""
+    a = case.a
+    comparison = policy.compare(a.reference, m.text, heading=m.key in case.texts.headings)
+    invisible = not comparison.change.visible
+    if method is Method.FUZZY and not invisible and m.score < case.min_score:
+        detail = _say(Method.LOW_SCORE, a, to=m, min_score=case.min_score)
+        return case.result(
+            Outcome.FLAGGED, Method.LOW_SCORE, score=m.score, best=m, detail=detail, change=comparison.change
+        )
+    decision = policy.decide(a.kind, comparison)
+    if not decision.place:
+        detail = _say(Method.POLICY, a, to=m, reason=decision.reason)
+        return case.result(
+            Outcome.FLAGGED,
+            Method.POLICY,
+            score=m.score,
+            best=m,
+            detail=detail,
+            change=comparison.change,
+            reason=decision.reason,
+        )
+    if method is Method.EXACT and m.key == a.key and (m.start, m.end) == (a.start, a.end):
+        method = Method.EXACT_AT_OFFSETS
+    if method is Method.FUZZY and invisible:
+        method = Method.EXACT  # found but for typography (white space around a dash, say)
+    kept = m.key == a.key and (m.start, m.end) == (a.start, a.end) and m.text == a.quote
+    outcome = Outcome.KEPT if kept else Outcome.MOVED
+    return _placed(case, outcome, method, m, change=comparison.change, reason=decision.reason)
+
+
+def _placed(case: _Case, outcome: Outcome, method: Method, m: Match, *, change, reason: str) -> Result:
+    text = case.texts.new_text[m.key]
+    return case.result(
+        outcome,
+        method,
         key=m.key,
         quote=text[m.start : m.end],
         start=m.start,
@@ -527,9 +319,28 @@ def _placed(outcome: Outcome, method: Method, a: AnchorInput, m: Match, text: st
         prefix=text[max(0, m.start - CONTEXT_LENGTH) : m.start],
         suffix=text[m.end : m.end + CONTEXT_LENGTH],
         score=m.score,
-        detail=_say(method, a, to=m),
-        **common,
+        detail=_say(method, case.a, to=m, reason=reason),
+        change=change,
+        reason=reason,
     )
+
+
+def _stands(text: str | None, a: AnchorInput) -> bool:
+    return (
+        text is not None
+        and a.start is not None
+        and a.end is not None
+        and 0 <= a.start < a.end <= len(text)
+        and text[a.start : a.end] == a.quote
+    )
+
+
+# ---------------------------------------------------------------- messages
+
+
+def _shown(m: Match) -> str:
+    text = m.text if len(m.text) <= SHOWN else m.text[: SHOWN - 1] + "…"
+    return f"p-{m.key} at {m.start}-{m.end} “{text}”"
 
 
 def _say(
@@ -538,27 +349,32 @@ def _say(
     *,
     to: Match | None = None,
     count: int = 0,
-    score: float = 0.0,
     min_score: float = 0.0,
+    reason: str = "",
 ) -> str:
+    """One line for moderators: what happened, with the best candidate and its score (or that there was none)."""
     where = f"p-{a.key}"
     if method is Method.UNCHANGED:
         return f"{where} unchanged"
     if method is Method.FOLLOWS_PARAGRAPH:
         return f"{where} edited; the annotation follows its paragraph"
     if method is Method.EXACT_AT_OFFSETS:
-        return f"{where} edited; the quote still stands at {a.start}-{a.end}"
+        return f"{where} edited; the quote still stands at {a.start}-{a.end}" + (f" ({reason})" if reason else "")
     if method is Method.EXACT:
-        return f"quote found exactly in p-{to.key} at {to.start}-{to.end} (was {where} at {a.start}-{a.end})"
+        return f"quote found in {_shown(to)} (was {where} at {a.start}-{a.end}); {reason or 'the same words'}"
     if method is Method.FUZZY:
-        return (
-            f"quote found in p-{to.key} at {to.start}-{to.end} with score {to.score:.0f} "
-            f"(was {where} at {a.start}-{a.end}); the quoted words changed"
-        )
+        return f"quote found in {_shown(to)} with score {to.score:.0f} (was {where} at {a.start}-{a.end}); {reason}"
+    if method is Method.POLICY:
+        return f"best candidate {_shown(to)} (score {to.score:.0f}): {reason}; not moved"
     if method is Method.AMBIGUOUS:
-        return f"the quote matches {count} places equally well; not guessed"
+        best = f"; best candidate {_shown(to)} (score {to.score:.0f})" if to is not None else ""
+        return f"the quote matches {count} places equally well{best}; not guessed"
     if method is Method.WEAK_CONTEXT:
-        return f"the quote occurs in p-{to.key} at {to.start}-{to.end}, but not amid the words it stood in; not guessed"
+        if to.score >= 100:
+            return f"the quote occurs in {_shown(to)}, but not amid the words it stood in; not guessed"
+        return f"best candidate {_shown(to)} (score {to.score:.0f}) is not amid the words it stood in; not guessed"
     if method is Method.LOW_SCORE:
-        return f"{where} changed; best match scores {score:.0f}, below {min_score:.0f}; not guessed"
+        if to is None:
+            return f"{where} changed; no candidate for the quote; not guessed"
+        return f"{where} changed; best candidate {_shown(to)} scores {to.score:.0f}, below {min_score:.0f}; not guessed"
     return f"{where} was removed and no paragraph took its place"

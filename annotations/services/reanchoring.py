@@ -2,9 +2,13 @@
 
 * ``reanchor_article`` runs inside the transaction that revised the article's
   blocks (``articles.revisions.record_revision``): it places every annotation
-  in the new text with the pure matcher (``annotations.anchoring.matcher``), writes
-  the new anchors, and appends one log row per annotation whose anchor it
-  changed. Nothing is ever deleted: an annotation it cannot place is marked
+  in the new text with the pure matcher (``annotations.anchoring.matcher``),
+  under the written policy (``annotations.anchoring.policy``: a fact-check
+  follows only unchanged or typography-only words; a note never follows a
+  meaning-bearing change), scoring candidates against the words the author
+  annotated (``original_quote``; for a whole-paragraph annotation the
+  paragraph's text in the revision it was written on), writes the new
+  anchors, and appends one log row per annotation whose anchor it changed. Nothing is ever deleted: an annotation it cannot place is marked
   *needs re-anchoring* (for a moderator) or *orphaned* (its text was removed),
   and keeps its quote, its original quote and the revision it was written on.
 * ``reattach_annotation`` and ``confirm_orphan`` are the moderators' decisions
@@ -26,6 +30,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from annotations.anchoring import policy
 from annotations.anchoring.matcher import DEFAULT_MIN_SCORE, AnchorInput, Method, Outcome, Paragraph, Result, reanchor
 from annotations.anchoring.quotes import AnchorError, resolve_quote
 from annotations.caching import bump_article
@@ -83,8 +88,10 @@ def reanchor_article(
     looked at again only when their own paragraph was edited or restored, and
     only ever re-attached by it (counted as moved), never moved further away.
     Queries: the annotations (1), the earlier revisions (1), the revision
-    each was written on (1 per revision, once), a bulk update of the
-    annotations it re-anchored (1 per 100) and a bulk insert of their log rows.
+    each was written on (1 per revision, once), the earlier revisions'
+    changes when a whole-paragraph annotation's paragraph changed (1), a bulk
+    update of the annotations it re-anchored (1 per 100) and a bulk insert of
+    their log rows.
     """
     annotations = list(Annotation.objects.select_for_update().filter(article=article).order_by("pk"))
     report = ReanchorReport()
@@ -94,21 +101,39 @@ def reanchor_article(
 
     states = {**before, **after}
     pk_of_key = {s.key: pk for pk, s in after.items()}
-    old = [Paragraph(s.key, s.text) for s in in_order(before) if s.kind != Block.Kind.IMAGE]
-    new = [Paragraph(s.key, s.text) for s in in_order(after) if s.kind != Block.Kind.IMAGE]
+    old = [_paragraph(s) for s in in_order(before) if s.kind != Block.Kind.IMAGE]
+    new = [_paragraph(s) for s in in_order(after) if s.kind != Block.Kind.IMAGE]
     earlier = {s.key: s.text for s in before.values() if not s.current}
 
     def own_paragraph_changed(a: Annotation) -> bool:
         was, now = before.get(a.block_id), after.get(a.block_id)
         return was is not None and now is not None and now.current and (not was.current or was.text != now.text)
 
+    earlier_revisions = list(
+        ArticleRevision.objects.filter(article=article, number__lt=revision.number)
+        .order_by("number")
+        .values_list("pk", "number", "created_at")
+    )
+    _set_original_revisions(article, annotations, earlier_revisions)
     todo = [a for a in annotations if a.anchor_state in LIVE or own_paragraph_changed(a)]
+    paragraph_then = _paragraph_texts_then(
+        article, revision, [a for a in todo if not a.quote and own_paragraph_changed(a)], states
+    )
     results = reanchor(
         old=old,
         new=new,
         anchors=[
             AnchorInput(
-                a.pk, states[a.block_id].key, a.quote, a.quote_start, a.quote_end, a.quote_prefix, a.quote_suffix
+                a.pk,
+                states[a.block_id].key,
+                a.quote,
+                a.quote_start,
+                a.quote_end,
+                a.quote_prefix,
+                a.quote_suffix,
+                kind=a.kind,
+                original=_reference_quote(a),
+                original_paragraph=paragraph_then.get(a.pk),
             )
             for a in todo
         ],
@@ -116,30 +141,8 @@ def reanchor_article(
         earlier=earlier,
     )
 
-    earlier_revisions = list(
-        ArticleRevision.objects.filter(article=article, number__lt=revision.number)
-        .order_by("number")
-        .values_list("pk", "created_at")
-    )
     changed: dict[int, Annotation] = {}
     logs: list[ModerationLog] = []
-    # the revision each annotation was written on: the latest recorded before it (else the first);
-    # one UPDATE per revision, not a row-by-row write of every annotation
-    written_on: set[int] = set()
-    for a in annotations:
-        if a.original_revision_id is None and earlier_revisions:
-            a.original_revision_id = next(
-                (pk for pk, at in reversed(earlier_revisions) if at <= a.created_at), earlier_revisions[0][0]
-            )
-            written_on.add(a.original_revision_id)
-    for i, (revision_pk, at) in enumerate(earlier_revisions):
-        if revision_pk in written_on:
-            rows = Annotation.objects.filter(article=article, original_revision__isnull=True)
-            if i > 0:
-                rows = rows.filter(created_at__gte=at)
-            if i + 1 < len(earlier_revisions):
-                rows = rows.filter(created_at__lt=earlier_revisions[i + 1][1])
-            rows.update(original_revision_id=revision_pk)
     for a, r in zip(todo, results, strict=True):
         was = {
             "from_key": states[a.block_id].key,
@@ -159,6 +162,86 @@ def reanchor_article(
         Annotation.objects.bulk_update(list(changed.values()), ANCHOR_FIELDS, batch_size=UPDATE_BATCH)
     ModerationLog.objects.bulk_create(logs)
     return report
+
+
+def _paragraph(state: BlockState) -> Paragraph:
+    return Paragraph(state.key, state.text, heading=state.kind == Block.Kind.HEADING)
+
+
+def _reference_quote(a: Annotation) -> str:
+    """The words candidates are scored against: the author's (``original_quote``), or a moderator's last re-attachment.
+
+    A moderator who re-attached the annotation vouched for its current quote;
+    an automatic move with visible changes since then clears that review
+    (``_apply``), so the author's words are the reference again.
+    """
+    if a.anchor_reviewed_at is not None and a.anchor_state in LIVE:
+        return a.quote
+    return a.original_quote or a.quote
+
+
+def _set_original_revisions(article: Article, annotations: list[Annotation], earlier_revisions: list) -> None:
+    """The revision each annotation was written on: the latest recorded before it (else the first).
+
+    One UPDATE per revision, not a row-by-row write of every annotation.
+    """
+    written_on: set[int] = set()
+    for a in annotations:
+        if a.original_revision_id is None and earlier_revisions:
+            a.original_revision_id = next(
+                (pk for pk, _, at in reversed(earlier_revisions) if at <= a.created_at), earlier_revisions[0][0]
+            )
+            written_on.add(a.original_revision_id)
+    for i, (revision_pk, _, at) in enumerate(earlier_revisions):
+        if revision_pk in written_on:
+            rows = Annotation.objects.filter(article=article, original_revision__isnull=True)
+            if i > 0:
+                rows = rows.filter(created_at__gte=at)
+            if i + 1 < len(earlier_revisions):
+                rows = rows.filter(created_at__lt=earlier_revisions[i + 1][2])
+            rows.update(original_revision_id=revision_pk)
+
+
+def _paragraph_texts_then(
+    article: Article, revision: ArticleRevision, annotations: list[Annotation], states: Mapping[int, BlockState]
+) -> dict[int, str]:
+    """For whole-paragraph annotations: their paragraph's text in the revision they were written on.
+
+    That revision is the one a moderator last re-attached it on, else the one
+    it was written on. Replays the recorded changes of the article's
+    revisions up to the newest needed (1 query, only when there are such
+    annotations). An annotation whose paragraph is not in that text gets no
+    entry (the matcher then uses the text before this revision).
+    """
+    wanted: dict[int, int] = {}  # annotation pk -> revision pk
+    for a in annotations:
+        pk = a.anchored_revision_id if a.anchor_reviewed_at is not None else a.original_revision_id
+        if pk is not None:
+            wanted[a.pk] = pk
+    if not wanted:
+        return {}
+    rows = ArticleRevision.objects.filter(article=article, number__lt=revision.number).order_by("number")
+    texts: dict[str, str] = {}
+    at: dict[int, dict[str, str]] = {}
+    needed = set(wanted.values())
+    for pk, changes in rows.values_list("pk", "changes"):
+        for change in changes:
+            if change.get("change") == ArticleRevision.Change.REMOVED:
+                texts.pop(change["key"], None)
+            else:
+                texts[change["key"]] = change.get("new_text", "")
+        if pk in needed:
+            at[pk] = dict(texts)
+            needed.discard(pk)
+            if not needed:
+                break
+    out = {}
+    for a in annotations:
+        key = states[a.block_id].key
+        then = at.get(wanted.get(a.pk), {})
+        if key in then:
+            out[a.pk] = then[key]
+    return out
 
 
 def reanchor_after_revision(
@@ -207,9 +290,13 @@ def _apply(
             a.original_quote = original
             a.quote, a.quote_start, a.quote_end = r.quote, r.start, r.end
             a.quote_prefix, a.quote_suffix = r.prefix, r.suffix
-            a.text_changed = r.quote != original
+            # readers see "This refers to an earlier wording" only for changes they can see
+            a.text_changed = policy.compare(original, r.quote).change.visible
         else:
-            a.text_changed = a.text_changed or r.paragraph_changed or not live
+            a.text_changed = r.change is not None and r.change.visible
+        if r.change is not None and r.change.visible and a.anchor_reviewed_at is not None and live:
+            # the moderator vouched for other words: the author's words are the reference again
+            a.anchor_reviewed_by, a.anchor_reviewed_at = None, None
         a.block_id = pk_of_key[r.key]
         a.anchor_score = r.score
         a.anchored_revision = revision

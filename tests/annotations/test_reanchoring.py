@@ -147,9 +147,10 @@ def test_paragraph_split_moves_quotes_of_its_second_half_to_the_new_paragraph():
     assert (r2.outcome, r2.method, r2.key) == (Outcome.MOVED, Method.EXACT, "c2")
     # the phrase is in both halves now: its context picks the second
     assert (r3.outcome, r3.key, r3.start) == (Outcome.MOVED, "c2", ("But " + second).index("tipping point"))
-    # a whole-paragraph note follows the paragraph's key
-    assert (r4.outcome, r4.method, r4.key) == (Outcome.KEPT, Method.FOLLOWS_PARAGRAPH, "c")
-    assert r4.paragraph_changed
+    # a whole-paragraph note does not follow a key left on half its paragraph: the note may be
+    # about the other half (issue 13: only a recognisably same paragraph keeps it)
+    assert (r4.outcome, r4.method, r4.key) == (Outcome.FLAGGED, Method.NOT_SAME_PARAGRAPH, "c")
+    assert r4.paragraph_changed and "not recognisably the same paragraph" in r4.detail
 
 
 def test_paragraphs_merged_move_quotes_of_the_removed_one_into_the_merged_one():
@@ -192,12 +193,21 @@ def test_a_reworded_claim_below_the_threshold_is_flagged_not_guessed():
 
 
 def test_the_threshold_is_a_parameter():
+    # a rewording with nothing meaning-bearing changed (scores 81): the threshold decides for a note
     a = anchor(1, "e", GROWN, "The research we've done is undoubtedly the best research ever done.")
     new_text = GROWN.replace(
-        "is undoubtedly the best research ever done.", "is some of the best research in the field."
+        "is undoubtedly the best research ever done.", "is clearly the finest research ever undertaken."
     )
     assert place(OLD, edited(e=new_text), a, min_score=70).outcome is Outcome.MOVED
     assert place(OLD, edited(e=new_text), a, min_score=95).outcome is Outcome.FLAGGED
+    # "the best ever" -> "some of the best" changes a qualifier: never followed, whatever the threshold
+    # (issue 13; this case used to move at min_score=70)
+    qualified = GROWN.replace(
+        "is undoubtedly the best research ever done.", "is some of the best research in the field."
+    )
+    r = place(OLD, edited(e=qualified), a, min_score=70)
+    assert (r.outcome, r.method) == (Outcome.FLAGGED, Method.POLICY)
+    assert "a qualifier" in r.detail
     fixed = PROUD.replace("adjustment research", "alignment research")
     b = anchor(2, "f", PROUD, "a world leader in safety and adjustment research")
     assert place(OLD, edited(f=fixed), b, min_score=95).outcome is Outcome.FLAGGED
