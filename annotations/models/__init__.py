@@ -1,0 +1,36 @@
+"""The annotations app's models: ``annotation`` (notes, fact-checks, their tags and evidence) and
+``moderation`` (the moderation log and reader flags). Import them from here: ``from annotations.models import Annotation``.
+"""
+
+from annotations.models.annotation import (
+    BODY_MAX_LENGTH,
+    CLAIM_MAX_LENGTH,
+    CONTEXT_LENGTH,
+    QUOTE_MAX_LENGTH,
+    Annotation,
+    AnnotationQuerySet,
+    Evidence,
+    Tag,
+    TaggedAnnotation,
+    http_url,
+    placed_q,
+    readable_q,
+)
+from annotations.models.moderation import Flag, ModerationLog
+
+__all__ = [
+    "BODY_MAX_LENGTH",
+    "CLAIM_MAX_LENGTH",
+    "CONTEXT_LENGTH",
+    "QUOTE_MAX_LENGTH",
+    "Annotation",
+    "AnnotationQuerySet",
+    "Evidence",
+    "Flag",
+    "ModerationLog",
+    "Tag",
+    "TaggedAnnotation",
+    "http_url",
+    "placed_q",
+    "readable_q",
+]
