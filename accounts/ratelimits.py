@@ -17,6 +17,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django_ratelimit.core import get_usage
 
+from accounts.roles import TRUSTED_ANNOTATORS
+
 
 def client_ip(request) -> str:
     """The client's address behind one trusted proxy: the last X-Forwarded-For entry.
@@ -31,7 +33,7 @@ def client_ip(request) -> str:
 def tier(user) -> str:
     if user is None or not user.is_authenticated:
         return "anonymous"
-    if user.has_perm("annotations.moderate_annotation") or user.groups.filter(name="trusted annotators").exists():
+    if user.has_perm("annotations.moderate_annotation") or user.groups.filter(name=TRUSTED_ANNOTATORS).exists():
         return "trusted"
     age = timezone.now() - user.date_joined
     if age < dt.timedelta(seconds=getattr(settings, "RATE_LIMIT_NEW_ACCOUNT_AGE", 86400)):

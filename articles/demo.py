@@ -7,6 +7,8 @@ the importer captures what the file does say (publisher, original URL, date).
 import datetime as dt
 from pathlib import Path
 
+from accounts.roles import ANNOTATORS, EDITORS, MODERATORS
+
 SAMPLE_SLUG = "altman-reflections"
 SAMPLE_PATH = Path(__file__).resolve().parent / "samples" / "000_60b9fac06400bc2f.txt"
 
@@ -47,8 +49,8 @@ SAMPLE_SOURCE = {
 
 # Demo accounts: username -> (password, role). Created only with DEBUG on.
 DEMO_ACCOUNTS = {
-    "editor": ("editor-demo-pass", "editors"),
-    "moderator": ("moderator-demo-pass", "moderators"),
-    "alice": ("alice-demo-pass", "annotators"),
-    "bob": ("bob-demo-pass", "annotators"),
+    "editor": ("editor-demo-pass", EDITORS),
+    "moderator": ("moderator-demo-pass", MODERATORS),
+    "alice": ("alice-demo-pass", ANNOTATORS),
+    "bob": ("bob-demo-pass", ANNOTATORS),
 }

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from annotations.caching import bump_article
 from annotations.models import Annotation, Flag, ModerationLog
+from annotations.services import notify
 
 Status = Annotation.Status
 Action = ModerationLog.Action
@@ -134,7 +134,7 @@ def transition(
     _log(locked, actor=actor, action=action, from_status=current, to_status=to_status, reason=reason)
     bump_article(locked.article_id)
     if action in NOTIFIED:
-        transaction.on_commit(lambda: notify_author(locked, action=action, reason=reason))
+        transaction.on_commit(lambda: notify.notify_author(locked, action=action, reason=reason))
     return locked
 
 
@@ -174,43 +174,6 @@ def decide(*, decision: str, annotation, actor, reason: str = "", expected_statu
     if expected_status:
         kwargs["expected_status"] = expected_status
     return func(**kwargs)
-
-
-def notify_author(annotation: Annotation, *, action: str, reason: str) -> None:
-    author = annotation.author
-    if author is None or not author.email:
-        return
-    what = annotation.get_kind_display().lower()
-    title = annotation.article.title
-    outcome = {
-        Action.APPROVE: "was approved and is now public",
-        Action.REJECT: "was not approved",
-        Action.HIDE: "was hidden by a moderator",
-        Action.FLAG_HIDE: "was hidden after several readers flagged it, until a moderator decides",
-        Action.FLAGS_HIDDEN: "was hidden by a moderator after readers flagged it",
-    }[action]
-    url = f"{settings.SITE_URL.rstrip('/')}{annotation.get_absolute_url()}"
-    lines = [
-        f"Hello {author.get_username()},",
-        "",
-        f"Your {what} on “{title}” {outcome}.",
-    ]
-    if reason:
-        lines += ["", f"Reason: {reason}"]
-    lines += [
-        "",
-        f"Your {what}: {url}",
-        f"All your annotations: {settings.SITE_URL.rstrip('/')}/accounts/annotations/",
-        "",
-        f"— {settings.SITE_NAME}",
-    ]
-    send_mail(
-        subject=f"Your {what} {outcome.split(' and ')[0]}",
-        message="\n".join(lines),
-        from_email=None,
-        recipient_list=[author.email],
-        fail_silently=True,
-    )
 
 
 @transaction.atomic
@@ -304,5 +267,5 @@ def resolve_flags(*, annotation: Annotation, actor, decision: str, note: str = "
     _log(
         locked, actor=actor, action=Action.FLAGS_HIDDEN, from_status=locked.status, to_status=locked.status, reason=note
     )
-    transaction.on_commit(lambda: notify_author(locked, action=Action.FLAGS_HIDDEN, reason=note))
+    transaction.on_commit(lambda: notify.notify_author(locked, action=Action.FLAGS_HIDDEN, reason=note))
     return locked

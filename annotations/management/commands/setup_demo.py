@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
 
-from accounts.roles import ensure_roles
+from accounts.roles import EDITORS, MODERATORS, ensure_roles
 from annotations.demo import add_demo_annotations
 from articles.demo import DEMO_ACCOUNTS, SAMPLE_DEK, SAMPLE_PATH, SAMPLE_SLUG, SAMPLE_SOURCE
 from articles.models import Source
@@ -82,7 +82,7 @@ class Command(BaseCommand):
             user, is_new = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
             if is_new:
                 user.set_password(password)
-                user.is_staff = role in {"editors", "moderators"}
+                user.is_staff = role in {EDITORS, MODERATORS}
                 user.save()
                 created.append((username, password, role))
             group = Group.objects.filter(name=role).first()
