@@ -11,7 +11,7 @@ registration.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -38,10 +38,6 @@ def register_revision_hook(hook: RevisionHook) -> RevisionHook:
     if hook not in _revision_hooks:
         _revision_hooks.append(hook)
     return hook
-
-
-def revision_hooks() -> tuple[Callable, ...]:
-    return tuple(_revision_hooks)
 
 
 def run_revision_hooks(
