@@ -185,6 +185,38 @@ def _baseline(article: Article, before: Snapshot) -> ArticleRevision:
     )
 
 
+@dataclass(frozen=True)
+class BlockText:
+    """A block as it read in a recorded revision (for the revision's public page and exports)."""
+
+    key: str
+    kind: str
+    text: str
+
+
+def text_at(revisions: list[ArticleRevision]) -> list[BlockText]:
+    """The article's text, in reading order, as of the last of ``revisions`` (all of its first ``n``, in order).
+
+    Replays each revision's recorded changes: removed blocks leave, and every
+    added, edited, moved or restored block takes its recorded new place among
+    the blocks that did not change, whose relative order a revision never
+    changes (``diff_blocks``). Pure: no query.
+    """
+    order: list[str] = []
+    blocks: dict[str, BlockText] = {}
+    for revision in revisions:
+        placed = sorted(
+            (c for c in revision.changes if c["change"] != Change.REMOVED and c["new_position"] is not None),
+            key=lambda c: c["new_position"],
+        )
+        leaving = {c["key"] for c in revision.changes}
+        order = [key for key in order if key not in leaving]
+        for change in placed:
+            order.insert(change["new_position"] - 1, change["key"])
+            blocks[change["key"]] = BlockText(change["key"], change["block_kind"], change["new_text"])
+    return [blocks[key] for key in order]
+
+
 def latest_revision(article: Article) -> ArticleRevision | None:
     """The article's current revision (1 query); None until its blocks were first recorded."""
     return ArticleRevision.objects.filter(article=article).order_by("-number").first()

@@ -7,4 +7,5 @@ from articles import views
 
 urlpatterns = [
     path("", views.article_list, name="article-list"),
+    path("articles/<slug:slug>/revisions/<int:number>/", views.article_revision, name="article-revision"),
 ]
