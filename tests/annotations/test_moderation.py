@@ -7,8 +7,8 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from annotations import services
-from annotations.selectors.queue import moderation_queue as queue_queryset
 from annotations.models import Annotation, Flag, ModerationLog
+from annotations.selectors.queue import moderation_queue as queue_queryset
 from annotations.services import EvidenceInput, moderation
 from annotations.services.moderation import ModerationError, StaleDecision
 
