@@ -1,27 +1,36 @@
-"""Shared fixtures: personas and small factories for articles."""
+"""Shared fixtures: personas and the factories of ``tests/factories.py`` as fixtures.
 
+``make_user``, ``make_article`` and ``make_annotation`` are thin fixtures over
+the factories (they keep the keyword arguments the tests have always used);
+the personas are users in the site's groups. Test modules never import each
+other: what they share lives here, in ``tests/factories.py`` or in
+``tests/helpers.py``.
+"""
+
+import factory.random
 import pytest
-from django.contrib.auth import get_user_model
 
-from articles.models import Article, Block, Source
+from articles.models import Block
+from tests import factories
+from tests.helpers import annotation_row_counts
+
+
+@pytest.fixture(autouse=True)
+def _repeatable_factories():
+    """Sequences restart and Faker draws the same values in every test (whatever ran before, in any process)."""
+    for factory_class in (factories.UserFactory, factories.ArticleFactory):
+        factory_class.reset_sequence(0)
+    factory.random.reseed_random("annotations-tests")
 
 
 @pytest.fixture
 def make_user(db):
-    def make(username="user", *, staff=False, superuser=False, groups=(), password="pw-for-tests-123", **extra):
-        from django.contrib.auth.models import Group
+    """``make_user("name", staff=False, superuser=False, groups=(), password=…, **fields)``."""
 
-        User = get_user_model()
-        user = User.objects.create_user(
-            username=username, email=f"{username}@example.com", password=password, is_staff=staff or superuser, **extra
+    def make(username="user", *, staff=False, superuser=False, groups=(), password=factories.PASSWORD, **extra):
+        return factories.UserFactory(
+            username=username, staff=staff, superuser=superuser, groups=list(groups), password=password, **extra
         )
-        if superuser:
-            user.is_superuser = True
-            user.save()
-        for name in groups:
-            group, _ = Group.objects.get_or_create(name=name)
-            user.groups.add(group)
-        return user
 
     return make
 
@@ -53,20 +62,12 @@ def superuser(make_user):
 
 @pytest.fixture
 def make_article(db):
-    def make(title="A test article", *, slug=None, status=Article.Status.PUBLISHED, paragraphs=3, **fields):
-        article = Article.objects.create(
-            title=title, slug=slug or f"article-{Article.objects.count() + 1}", status=status, **fields
-        )
-        Source.objects.create(article=article, publisher_name="Test Publisher")
-        for i in range(paragraphs):
-            Block.objects.create(
-                article=article,
-                key=f"k{i + 1:03d}",
-                position=i + 1,
-                kind=Block.Kind.PARAGRAPH,
-                text=f"Paragraph {i + 1} text.",
-            )
-        return article
+    """``make_article("Title", slug=…, status="published", paragraphs=3, **fields)``: with a source and paragraphs."""
+
+    def make(title="A test article", *, slug=None, paragraphs=3, **fields):
+        if slug is not None:
+            fields["slug"] = slug
+        return factories.ArticleFactory(title=title, paragraphs=paragraphs, **fields)
 
     return make
 
@@ -74,6 +75,42 @@ def make_article(db):
 @pytest.fixture
 def article(make_article):
     return make_article()
+
+
+@pytest.fixture
+def make_annotation(db, author):
+    """``make_annotation(article=…, block=None|key|Block, author=author, kind="note", quote="", tags=(), evidence=…)``.
+
+    Rows written straight through the ORM (tests/factories.py): no moderation
+    policy, no log, no cache bump; the caller chooses status and visibility.
+    Create rows before the first request of a test, or the article page may
+    serve a fragment cached before them.
+    """
+
+    def make(*, article, author=author, **fields):
+        fields = {name: value for name, value in fields.items() if value is not None}
+        return factories.AnnotationFactory(article=article, author=author, **fields)
+
+    return make
+
+
+@pytest.fixture
+def set_text(db):
+    """Give a block of an article a new text: ``set_text(article, "k001", "…")``."""
+
+    def set_(article, key, text):
+        block = Block.objects.get(article=article, key=key)
+        block.text = text
+        block.save()
+        return block
+
+    return set_
+
+
+@pytest.fixture
+def counts(db):
+    """Row counts of everything an annotation write touches (to assert nothing was written)."""
+    return annotation_row_counts
 
 
 @pytest.fixture(autouse=True)

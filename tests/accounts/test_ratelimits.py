@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from accounts.ratelimits import client_ip, tier
 from annotations.models import Annotation, Flag
+from tests.factories import AnnotationFactory
+from tests.helpers import annotate_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -71,37 +73,12 @@ def trusted(make_user):
 
 
 def published_note(article, author, body="A published note."):
-    """An approved public note, written straight to the table."""
-    return Annotation.objects.create(
-        article=article,
-        block=article.blocks.get(key="k001"),
-        author=author,
-        kind="note",
-        status="approved",
-        visibility="public",
-        body=body,
-        body_html=f"<p>{body}</p>",
-    )
+    """An approved public note on k001, written straight to the table (tests/factories.py)."""
+    return AnnotationFactory(article=article, block="k001", author=author, body=body)
 
 
 def annotate(client, article, body="A note.", **extra):
-    data = {
-        "kind": "note",
-        "quote": "",
-        "quote_start": "",
-        "quote_end": "",
-        "offsets_unit": "",
-        "body": body,
-        "tags": "",
-        "visibility": "public",
-        "claim": "",
-        "verdict": "",
-        "evidence-TOTAL_FORMS": "2",
-        "evidence-INITIAL_FORMS": "0",
-        "evidence-MIN_NUM_FORMS": "0",
-        "evidence-MAX_NUM_FORMS": "10",
-    }
-    return client.post(f"/articles/{article.slug}/p/k001/annotate/", data, **extra)
+    return client.post(f"/articles/{article.slug}/p/k001/annotate/", annotate_payload(body=body), **extra)
 
 
 def assert_too_many(response, period=3600):

@@ -6,6 +6,8 @@ import pytest
 
 from annotations.models import Annotation, Evidence, Tag
 from articles.models import Block
+from tests.factories import BlockFactory
+from tests.helpers import admin_add_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -28,32 +30,7 @@ def paragraph(article, set_text):
 
 def add_data(response, *, evidence=(), **fields):
     """POST data for the add form: the fields, plus every inline's management form from the GET ``response``."""
-    data = {
-        "kind": "fact_check",
-        "visibility": "public",
-        "quote": "",
-        "body": "",
-        "tags": "",
-        "claim": "",
-        "verdict": "",
-        "_save": "Save",
-    }
-    for inline in response.context["inline_admin_formsets"]:
-        prefix = inline.formset.prefix
-        rows = list(evidence) if prefix == "evidence" else []
-        data.update(
-            {
-                f"{prefix}-TOTAL_FORMS": str(len(rows)),
-                f"{prefix}-INITIAL_FORMS": "0",
-                f"{prefix}-MIN_NUM_FORMS": "0",
-                f"{prefix}-MAX_NUM_FORMS": "1000",
-            }
-        )
-        for i, row in enumerate(rows):
-            for name, value in {"excerpt": "", "archived_url": "", "position": str(i), **row}.items():
-                data[f"{prefix}-{i}-{name}"] = value
-    data.update({k: str(v) for k, v in fields.items()})
-    return data
+    return admin_add_payload(response, evidence=evidence, **fields)
 
 
 def block_choices(response) -> set[int]:
@@ -158,7 +135,7 @@ def test_changelist_lists_tags_in_use_as_a_filter(client, editor, mixed):
 
 def test_add_page_limits_paragraphs_to_the_article(client, staff, article, make_article):
     other = make_article("Another article", paragraphs=3)
-    Block.objects.create(article=article, key="img1", position=10, kind=Block.Kind.IMAGE, text="A chart")
+    BlockFactory(article=article, key="img1", position=10, kind=Block.Kind.IMAGE, text="A chart")
     removed = article.blocks.get(key="k003")
     removed.mark_removed()
     removed.save()

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from annotations.models import Annotation, Flag, ModerationLog
 from articles.models import Article
+from tests.factories import AnnotationFactory, FlagFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -44,10 +45,9 @@ def set_created(annotation, minutes_ago):
 
 
 def add_flag(annotation, reporter, reason="inaccurate", text=""):
-    """An open flag written directly, keeping ``open_flag_count`` in step as the service does."""
-    Flag.objects.create(annotation=annotation, reporter=reporter, reason=reason, text=text)
-    annotation.open_flag_count = Flag.objects.filter(annotation=annotation, resolution="open").count()
-    Annotation.objects.filter(pk=annotation.pk).update(open_flag_count=annotation.open_flag_count)
+    """An open flag written directly, ``open_flag_count`` kept in step as the service does (tests/factories.py)."""
+    flag = FlagFactory(annotation=annotation, reporter=reporter, reason=reason, text=text)
+    annotation.open_flag_count = flag.annotation.open_flag_count
     return annotation
 
 
@@ -778,28 +778,21 @@ def build(n, *, articles, users):
 
 
 def make_row(article, author, i, *, kind, status):
-    from annotations.models import Evidence, Tag
-
-    block = article.blocks.get(key=f"k00{i % 3 + 1}")
-    annotation = Annotation.objects.create(
+    return AnnotationFactory(
         article=article,
-        block=block,
+        block=f"k00{i % 3 + 1}",
         author=author,
         kind=kind,
         status=status,
         body=f"Body {i}",
-        body_html=f"<p>Body {i}</p>",
-        verdict="misleading" if kind == "fact_check" else "",
+        tags=[f"tag {i % 4}", f"topic {i % 5}"],
+        evidence=[
+            {"url": f"https://example.org/{i}", "title": f"Source {i}"},
+            {"url": f"https://example.org/{i}b", "title": f"Source {i}b"},
+        ]
+        if kind == "fact_check"
+        else [],
     )
-    for name in (f"tag {i % 4}", f"topic {i % 5}"):
-        tag = Tag.objects.filter(name=name).first() or Tag.objects.create(name=name)
-        annotation.tags.add(tag)
-    if kind == "fact_check":
-        Evidence.objects.create(annotation=annotation, url=f"https://example.org/{i}", title=f"Source {i}")
-        Evidence.objects.create(
-            annotation=annotation, url=f"https://example.org/{i}b", title=f"Source {i}b", position=1
-        )
-    return annotation
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from annotations import services
 from annotations.models import Annotation, Evidence, Tag, TaggedAnnotation
 from annotations.services import EvidenceInput, QuoteInput
 from articles.models import Block
+from tests.factories import BlockFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -225,7 +226,7 @@ def test_removed_and_image_blocks_are_refused(author, article, counts):
     removed = article.blocks.get(key="k002")
     removed.mark_removed()
     removed.save()
-    Block.objects.create(article=article, key="img1", position=10, kind=Block.Kind.IMAGE, text="A chart")
+    BlockFactory(article=article, key="img1", position=10, kind=Block.Kind.IMAGE, text="A chart")
     before = counts()
     for key in ("k002", "img1"):
         with pytest.raises(ValidationError) as caught:

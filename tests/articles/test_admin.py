@@ -1,67 +1,19 @@
 """The article admin: changelist, change page, and editing blocks through the inline without losing keys."""
 
-import datetime as dt
-
 import pytest
-from django import forms
 
 from articles.models import Article, Block
+from tests.articles.helpers import block_field, change_form_data, change_url
 
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "/admin/articles/article/"
 
 
-def change_url(article):
-    return f"/admin/articles/article/{article.pk}/change/"
-
-
 @pytest.fixture(params=["editor", "superuser"])
 def staff_client(request, client):
     client.force_login(request.getfixturevalue(request.param))
     return client
-
-
-def _field_data(form):
-    """The POST data a browser would send for ``form`` unchanged."""
-    data = {}
-    for name, field in form.fields.items():
-        bound = form[name]
-        value = bound.value()
-        if isinstance(field, forms.BooleanField):
-            if value:
-                data[bound.html_name] = "on"
-            continue
-        if value is None:
-            continue
-        if isinstance(value, dt.date):
-            value = value.isoformat()
-        if isinstance(value, (list, tuple)):
-            value = [str(v) for v in value]
-        data[bound.html_name] = value
-    return data
-
-
-def change_form_data(response):
-    """POST data for saving the change page as it was served: main form, inline forms and management forms."""
-    data = _field_data(response.context["adminform"].form)
-    for inline in response.context["inline_admin_formsets"]:
-        formset = inline.formset
-        data.update(_field_data(formset.management_form))
-        for form in formset.initial_forms:
-            data.update(_field_data(form))
-        # unchanged extra forms: send nothing (TOTAL_FORMS counts only the initial ones)
-        data[f"{formset.prefix}-TOTAL_FORMS"] = str(len(formset.initial_forms))
-    data["_save"] = "Save"
-    return data
-
-
-def block_field(data, block, field):
-    """The html name of ``field`` in the inline row holding ``block``."""
-    for name, value in data.items():
-        if name.startswith("blocks-") and name.endswith("-id") and str(value) == str(block.pk):
-            return name[: -len("id")] + field
-    raise AssertionError(f"block {block.pk} is not in the form")
 
 
 # ---------------------------------------------------------------- access

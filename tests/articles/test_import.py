@@ -11,37 +11,26 @@ from articles.demo import SAMPLE_PATH
 from articles.models import Article, Block, Source
 from articles.parsing import parse_document
 from articles.services import BlockEdit, revise_blocks
+from tests.articles.helpers import (
+    DELETED,
+    EDITED_NEW,
+    EDITED_OLD,
+    FIRST,
+    INSERTED,
+    SAMPLE_SLUG,
+    SAMPLE_TEXT,
+    SAMPLE_TITLE,
+    revised_sample,
+    write,
+)
 
 pytestmark = pytest.mark.django_db
-
-SAMPLE_TEXT = SAMPLE_PATH.read_text(encoding="utf-8")
-SAMPLE_TITLE = "Just now, Altman updated the blog: The tenth year of entrepreneurship, my reflection"
-SAMPLE_SLUG = "just-now-altman-updated-the-blog-the-tenth-year-of-entrepreneurship-my-reflection"
-
-EDITED_OLD = "At that time, few people paid attention to us, and if they did, it was mainly because they didn't think we had a chance to succeed."
-EDITED_NEW = "At that time, very few people paid attention to us, and if they did, it was mainly because they did not think we had a chance to succeed."
-INSERTED = "This paragraph was added for the revised file and appears nowhere in the original copy of the post."
-DELETED = "It won't be easy. The road is not easy, and there is no obvious right choice."
-FIRST = "Sam Altman is starting to reflect."
 
 
 def run(path, *args):
     out, err = StringIO(), StringIO()
     call_command("import_article", str(path), *args, stdout=out, stderr=err)
     return out.getvalue()
-
-
-def write(tmp_path, text, name="article.txt"):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def revised_sample():
-    assert SAMPLE_TEXT.count(EDITED_OLD) == 1 and SAMPLE_TEXT.count(DELETED + "\n") == 1
-    text = SAMPLE_TEXT.replace(EDITED_OLD, EDITED_NEW)
-    text = text.replace(FIRST + "\n", f"{FIRST}\n\n{INSERTED}\n", 1)
-    return text.replace(DELETED + "\n", "", 1)
 
 
 def counts():

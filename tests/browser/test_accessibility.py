@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from annotations.models import Tag
 
 from . import a11y
-from .test_flows import approved_note_and_fact_check, key_containing
+from .journeys import approved_note_and_fact_check, key_containing
 
 HEADINGS_JS = """() => [...document.querySelectorAll('main h1, main h2, main h3, main h4, main h5, main h6')]
     .filter(h => h.getClientRects().length && !h.closest('[hidden], [aria-hidden="true"]'))

@@ -19,6 +19,8 @@ import secrets
 import time
 import zlib
 
+from tests.helpers import annotate_payload
+
 ARTICLE = "/articles/altman-reflections/"
 ANNOTATE = "/articles/altman-reflections/p/{key}/annotate/"
 
@@ -43,22 +45,7 @@ def _paragraph_keys(deployment) -> list[str]:
 
 
 def _note(body: str) -> dict:
-    return {
-        "kind": "note",
-        "body": body,
-        "tags": "deploy test",
-        "visibility": "public",
-        "quote": "",
-        "quote_start": "",
-        "quote_end": "",
-        "offsets_unit": "",
-        "claim": "",
-        "verdict": "",
-        "evidence-TOTAL_FORMS": "0",
-        "evidence-INITIAL_FORMS": "0",
-        "evidence-MIN_NUM_FORMS": "0",
-        "evidence-MAX_NUM_FORMS": "10",
-    }
+    return annotate_payload(body=body, tags="deploy test", **{"evidence-TOTAL_FORMS": "0"})
 
 
 def _fresh_ip(period: int = 60, min_left: int = 40) -> str:
