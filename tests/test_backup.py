@@ -1,4 +1,4 @@
-"""Backup and restore: a round trip restores every row exactly."""
+"""Backup and restore: a round trip restores every row exactly, article revisions included."""
 
 import json
 
@@ -11,12 +11,14 @@ from django.core.management import CommandError, call_command
 
 from annotations.models import Annotation, Flag, ModerationLog, Tag
 from annotations.services import EvidenceInput, QuoteInput, create_annotation, moderation
-from articles.models import Article
+from articles.models import Article, ArticleRevision
+from articles.services import BlockEdit, revise_blocks
 
 MODELS = [
     "articles.Article",
     "articles.Source",
     "articles.Block",
+    "articles.ArticleRevision",
     "annotations.Annotation",
     "annotations.Evidence",
     "annotations.Tag",
@@ -46,7 +48,7 @@ def snapshot() -> list:
 
 
 @pytest.fixture
-def populated(make_article, author, other_user, moderator, make_user, django_capture_on_commit_callbacks):
+def populated(make_article, author, other_user, moderator, editor, django_capture_on_commit_callbacks):
     article = make_article("Backed up", slug="backed-up", paragraphs=3)
     check = create_annotation(
         author=author,
@@ -63,12 +65,30 @@ def populated(make_article, author, other_user, moderator, make_user, django_cap
     moderation.approve(annotation=check, actor=moderator)
     moderation.approve(annotation=note, actor=moderator)
     moderation.flag_annotation(annotation=note, reporter=other_user, reason="other", text="why")
+    # an editor revises the quoted paragraph: a revision with its changes and the re-anchoring outcomes
+    first = article.blocks.get(key="k001")
+    revised = revise_blocks(
+        article=article,
+        edits=[BlockEdit(kind=first.kind, text="Paragraph 1 text, revised.", order=first.position, block=first)],
+        actor=editor,
+        note="A clause added.",
+    )
+    assert revised.revision is not None
     return article
 
 
 def test_round_trip_restores_everything_exactly(populated, tmp_path):
     before = snapshot()
     assert ModerationLog.objects.count() >= 4 and Flag.objects.count() == 1 and Tag.objects.count() == 2
+    # the first text (recorded on the first revision) and the editor's revision
+    assert list(ArticleRevision.objects.order_by("number").values_list("number", "source")) == [
+        (1, "initial"),
+        (2, "admin"),
+    ]
+    revision = ArticleRevision.objects.get(number=2)
+    assert revision.changes and revision.outcomes  # the paragraph's edit, and what it did to the fact-check
+    check = Annotation.objects.get(kind="fact_check")
+    assert check.anchored_revision == revision
     path = tmp_path / "backup.json.gz"
     call_command("backup", str(path))
 
@@ -78,7 +98,7 @@ def test_round_trip_restores_everything_exactly(populated, tmp_path):
     Tag.objects.all().delete()
     get_user_model().objects.all().delete()
     Group.objects.all().delete()
-    assert Annotation.objects.count() == 0
+    assert Annotation.objects.count() == 0 and ArticleRevision.objects.count() == 0
 
     call_command("restore", str(path))
     after = snapshot()
@@ -89,6 +109,16 @@ def test_round_trip_restores_everything_exactly(populated, tmp_path):
             differences.append({k: (fa.get(k), fb.get(k)) for k in fa.keys() | fb.keys() if fa.get(k) != fb.get(k)})
     assert not differences, differences[:3]
     assert len(after) == len(before)
+    assert ArticleRevision.objects.count() == 2
+    restored = ArticleRevision.objects.get(number=2)
+    assert (restored.pk, restored.number, restored.note, restored.created_by.username) == (
+        revision.pk,
+        revision.number,
+        "A clause added.",
+        "editor",
+    )
+    assert (restored.changes, restored.outcomes) == (revision.changes, revision.outcomes)
+    assert Annotation.objects.get(kind="fact_check").anchored_revision_id == revision.pk
 
 
 def test_restore_refuses_a_database_with_articles(populated, tmp_path):
