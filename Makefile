@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-browser setup setup-dev lint check-deploy bench serve-prod clean backup restore audit
+.PHONY: run test test-browser setup setup-dev lint check-deploy bench serve-prod clean backup restore audit anchoring-report
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ audit: setup-dev
 	$(VENV)/bin/pip-audit --requirement requirements.txt --requirement requirements-dev.txt --no-deps --disable-pip \
 		--progress-spinner off --format json --output artifacts/pip-audit.json || true
 	$(PY) scripts/audit_dependencies.py --pip-audit artifacts/pip-audit.json requirements.txt requirements-dev.txt
+
+## The re-anchoring corpus (tests/anchoring/corpus/*.toml) run through the real services: prints the table
+## (scenarios, outcomes, correct, conservative, wrong-silent, lost) and the outcomes that are not correct.
+anchoring-report: setup-dev
+	ANCHORING_REPORT=1 $(PY) -m pytest -p no:cacheprovider -q -s tests/anchoring/test_corpus.py::test_the_corpus
 
 ## ruff, and the import contracts of pyproject.toml (annotations -> articles -> accounts, pure parsing and matching).
 lint: setup-dev

@@ -306,10 +306,11 @@ def cover(reference: str, text: str, start: int, end: int) -> tuple[int, int]:
     """Widen [start, end) to the reference's words that still stand just beside it: a quote is never trimmed.
 
     A window that maximises a character score can leave out a word at either
-    end ("now they know" becoming "they know"); every word of the reference
-    missing from the window that occurs within a few words of it, on the side
-    it stood, is taken back in (common words such as "the" excepted: they
-    occur everywhere).
+    end ("now they know" becoming "they know", or "now know" when the words
+    were reordered); every word of the reference missing from the window that
+    stands next to it is taken back in, word by word outwards, over at most one
+    word the edit inserted (and never for a common word such as "the" across
+    such a gap: it occurs everywhere).
     """
     spans = word_spans(text)
     inside = [k for k, (s, e, _) in enumerate(spans) if s < end and e > start]
@@ -317,21 +318,24 @@ def cover(reference: str, text: str, start: int, end: int) -> tuple[int, int]:
         return start, end
     ref = [w for _, _, w in word_spans(reference)]
     missing = Counter(ref) - Counter(spans[k][2] for k in inside)
-    missing = Counter({w: n for w, n in missing.items() if w not in COMMON})
     if not missing:
         return start, end
-    first, last = inside[0], inside[-1]
-    head = ref[: ref.index(spans[first][2])] if spans[first][2] in ref else ref
-    tail = ref[len(ref) - ref[::-1].index(spans[last][2]) :] if spans[last][2] in ref else ref
-    reach = sum(missing.values()) + 2
-    for k in range(first - 1, max(-1, first - 1 - reach), -1):
-        if missing[spans[k][2]] > 0 and spans[k][2] in head:
-            missing[spans[k][2]] -= 1
-            start = min(start, spans[k][0])
-    for k in range(last + 1, min(len(spans), last + 1 + reach)):
-        if missing[spans[k][2]] > 0 and spans[k][2] in tail:
-            missing[spans[k][2]] -= 1
-            end = max(end, spans[k][1])
+    for step, first in ((-1, inside[0] - 1), (1, inside[-1] + 1)):
+        k, gap = first, 0
+        while 0 <= k < len(spans) and sum(missing.values()):
+            word = spans[k][2]
+            if missing[word] > 0 and (gap == 0 or word not in COMMON):
+                missing[word] -= 1
+                gap = 0
+                if step < 0:
+                    start = min(start, spans[k][0])
+                else:
+                    end = max(end, spans[k][1])
+            elif gap == 0:
+                gap = 1
+            else:
+                break
+            k += step
     return start, end
 
 

@@ -104,6 +104,7 @@ def reanchor_article(
     old = [_paragraph(s) for s in in_order(before) if s.kind != Block.Kind.IMAGE]
     new = [_paragraph(s) for s in in_order(after) if s.kind != Block.Kind.IMAGE]
     earlier = {s.key: s.text for s in before.values() if not s.current}
+    headings = {p.key for p in new if p.heading}
 
     def own_paragraph_changed(a: Annotation) -> bool:
         was, now = before.get(a.block_id), after.get(a.block_id)
@@ -150,7 +151,7 @@ def reanchor_article(
             "old_start": a.quote_start,
             "old_end": a.quote_end,
         }
-        modified, action = _apply(a, r, revision=revision, pk_of_key=pk_of_key, report=report)
+        modified, action = _apply(a, r, revision=revision, pk_of_key=pk_of_key, headings=headings, report=report)
         if not modified:
             continue
         changed[a.pk] = a
@@ -273,7 +274,13 @@ def reanchor_after_revision(
 
 
 def _apply(
-    a: Annotation, r: Result, *, revision: ArticleRevision, pk_of_key: dict[str, int], report: ReanchorReport
+    a: Annotation,
+    r: Result,
+    *,
+    revision: ArticleRevision,
+    pk_of_key: dict[str, int],
+    headings: set[str],
+    report: ReanchorReport,
 ) -> tuple[bool, str | None]:
     """Write the outcome onto ``a`` and count it.
 
@@ -291,7 +298,7 @@ def _apply(
             a.quote, a.quote_start, a.quote_end = r.quote, r.start, r.end
             a.quote_prefix, a.quote_suffix = r.prefix, r.suffix
             # readers see "This refers to an earlier wording" only for changes they can see
-            a.text_changed = policy.compare(original, r.quote).change.visible
+            a.text_changed = policy.compare(original, r.quote, heading=r.key in headings).change.visible
         else:
             a.text_changed = r.change is not None and r.change.visible
         if r.change is not None and r.change.visible and a.anchor_reviewed_at is not None and live:
