@@ -1,6 +1,6 @@
 """The annotated article as Markdown for people (pure presenter, no database).
 
-Input is what ``annotations.selectors.article.blocks_with_annotations`` returns for an
+Input is what ``annotations.selectors.article.article_annotations`` returns for an
 anonymous reader (approved, public annotations only, numbered in reading
 order); output is CommonMark with footnotes (``[^n]``, as GitHub, pandoc and
 most editors read them).
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from html.parser import HTMLParser
 from urllib.parse import quote
 
@@ -318,16 +318,32 @@ def _block(view: BlockView) -> str:
     return _with_refs(escape_paragraph(block.text), view.annotations)
 
 
-def _footnote(annotation: Annotation, *, base_url: str) -> str:
-    verdict = annotation.verdict_info
-    head = f"**{annotation.get_kind_display()}**"
-    if annotation.is_fact_check and verdict is not None:
-        head += f" — verdict: **{verdict.label}**"
-    head += f" (on {_paragraph_label(annotation.block)})"
+def _earlier_wording(annotation: Annotation) -> str | None:
+    """What readers are told about an annotation whose words changed or went (the article page says the same)."""
+    original = annotation.original_quote or annotation.quote
+    if annotation.anchor_state == Annotation.AnchorState.ORPHANED or annotation.block.removed_at is not None:
+        state = "**Orphaned:** the words it refers to were removed from the article."
+    elif annotation.anchor_state == Annotation.AnchorState.NEEDS_REANCHORING:
+        what = "fact-check" if annotation.is_fact_check else "note"
+        state = f"**Needs review:** the text this {what} refers to has changed since it was written; a moderator will look at it."
+    elif annotation.text_changed:
+        state = "**Refers to an earlier wording.**"
+    else:
+        return None
+    if original:
+        state += f" Earlier wording: “{escape_inline(original)}”"
+    return state
 
+
+def _annotation_blocks(annotation: Annotation, *, base_url: str) -> list[str]:
     blocks: list[str] = []
-    if annotation.quote:
+    earlier = _earlier_wording(annotation)
+    if earlier:
+        blocks.append(earlier)
+    if annotation.quote and annotation.is_placed and not annotation.text_changed:
         blocks.append(f"> “{escape_inline(annotation.quote)}”")
+    elif annotation.quote and annotation.is_placed:
+        blocks.append(f"> now: “{escape_inline(annotation.quote)}”")
     if annotation.is_fact_check and annotation.claim and annotation.claim != annotation.quote:
         blocks.append(f"**Claim:** {escape_inline(annotation.claim)}")
     blocks.extend(body_blocks(annotation.body_html))
@@ -353,14 +369,38 @@ def _footnote(annotation: Annotation, *, base_url: str) -> str:
     when = _date(annotation.moderated_at or annotation.created_at)
     permalink = absolute(base_url, annotation.get_absolute_url())
     blocks.append(f"— {who}, {when} · [Permalink]({link_destination(permalink) or permalink})")
+    return blocks
 
-    body = "\n\n".join(blocks)
+
+def _head(annotation: Annotation) -> str:
+    verdict = annotation.verdict_info
+    head = f"**{annotation.get_kind_display()}**"
+    if annotation.is_fact_check and verdict is not None:
+        head += f" — verdict: **{verdict.label}**"
+    return head
+
+
+def _footnote(annotation: Annotation, *, base_url: str) -> str:
+    head = _head(annotation) + f" (on {_paragraph_label(annotation.block)})"
+    body = "\n\n".join(_annotation_blocks(annotation, base_url=base_url))
     indented = "\n".join(INDENT + line if line else "" for line in body.split("\n"))
     return f"[^{annotation.number}]: {head}\n\n{indented}"
 
 
-def article_markdown(*, article: Article, block_views: list[BlockView], base_url: str) -> str:
-    """The annotated article as one Markdown document (``block_views`` from the selector)."""
+def _detached(annotation: Annotation, *, base_url: str) -> str:
+    """An annotation that lost its place in the text: a list item, not a footnote (nothing in the text refers to it)."""
+    body = "\n\n".join([_head(annotation), *_annotation_blocks(annotation, base_url=base_url)])
+    return "- " + "\n".join(("  " + line if line else "") if n else line for n, line in enumerate(body.split("\n")))
+
+
+def article_markdown(
+    *, article: Article, block_views: list[BlockView], base_url: str, earlier: Sequence[Annotation] = ()
+) -> str:
+    """The annotated article as one Markdown document (``block_views`` and ``earlier`` from the selector).
+
+    ``earlier`` are the annotations that lost their place in the text (orphaned, or waiting for a
+    moderator after a revision): listed, marked as such, under "Notes on earlier wording".
+    """
     annotations = [a for view in block_views for a in view.annotations]
     source = getattr(article, "source", None)
     article_url = absolute(base_url, article.get_absolute_url())
@@ -373,11 +413,18 @@ def article_markdown(*, article: Article, block_views: list[BlockView], base_url
         meta.append(_date(article.published_on))
     meta.append(f"Annotated version: <{link_destination(article_url) or article_url}>")
     parts.append("  \n".join(meta))
-    parts.extend(_summary(annotations, is_translation=bool(source and source.is_translation)))
+    parts.extend(_summary([*annotations, *earlier], is_translation=bool(source and source.is_translation)))
     parts.extend(_provenance(article))
     parts.append("## Text")
     parts.extend(_block(view) for view in block_views)
     if annotations:
         parts.append("## Annotations")
         parts.extend(_footnote(a, base_url=base_url) for a in annotations)
+    if earlier:
+        parts.append("## Notes on earlier wording")
+        parts.append(
+            "These annotations refer to words the article no longer has, or that changed since they were "
+            "written; they are kept, and marked, rather than shown beside text they were not about."
+        )
+        parts.append("\n\n".join(_detached(a, base_url=base_url) for a in earlier))
     return "\n\n".join(parts) + "\n"

@@ -39,13 +39,14 @@ How our rows map onto the Web Annotation Data Model
   ``conformsTo`` RFC 3987) refined, when there is a quote, by a
   ``TextQuoteSelector`` (exact, prefix, suffix) and a ``TextPositionSelector``
   (start, end: code points within the paragraph's text).
-* The target's ``state`` is a ``TimeState`` whose ``sourceDate`` is the
-  annotation's ``created_at``: the article as it read when the annotation was
-  written. (The article's ``updated_at`` would be wrong as soon as the
-  article is revised after the annotation; storing the exact revision an
-  annotation was made against is a later feature.) Annotations whose
-  paragraph has since been removed are exported too: the state dates the text
-  they were made on.
+* The target's ``state`` is a ``TimeState``: the revision of the article's
+  text the selectors refer to, its date as ``sourceDate`` and its public page
+  (``/articles/<slug>/revisions/<n>/``) as ``cached``; for an article never
+  revised, the annotation's ``created_at``. An annotation whose words changed
+  or went since it was written (re-anchored onto other words, waiting for a
+  moderator, orphaned) is exported too, targeting the revision it was written
+  on with the words its author annotated (``_target``), never offsets into a
+  text that no longer holds them.
 * ``creator`` is a ``Person`` whose ``id`` is the author's page on this site
   and ``nickname`` the username (no real name, no e-mail); an annotation whose
   author account was deleted has no ``creator``.
@@ -68,7 +69,7 @@ from django.urls import NoReverseMatch, reverse
 from annotations.exports.links import absolute
 from annotations.models import Annotation, Evidence
 from annotations.verdicts import info as verdict_info
-from articles.models import Article
+from articles.models import Article, ArticleRevision
 
 ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 LDP_CONTEXT = "http://www.w3.org/ns/ldp.jsonld"
@@ -188,6 +189,41 @@ def _selector(annotation: Annotation) -> JSON:
     return selector
 
 
+def _revision_state(revision: ArticleRevision, article: Article, *, base_url: str) -> JSON:
+    """The article as it read in ``revision``: its date, and its text's public page as the cached copy."""
+    url = reverse("articles:article-revision", kwargs={"slug": article.slug, "number": revision.number})
+    return {"type": "TimeState", "sourceDate": iso_datetime(revision.created_at), "cached": absolute(base_url, url)}
+
+
+def _target(annotation: Annotation, *, base_url: str) -> JSON:
+    """Where the annotation points, in the text its words are in.
+
+    Placed annotations whose words are unchanged target the current text:
+    the paragraph, the quote and its offsets, dated by the revision those
+    offsets refer to. An annotation whose words changed or went (re-anchored
+    onto other words, waiting for a moderator, orphaned) targets the text it
+    was written on instead: that revision's date and page, and the words the
+    author annotated (a ``TextQuoteSelector``; no offsets into a text that no
+    longer holds them).
+    """
+    article = annotation.article
+    target: JSON = {"type": "SpecificResource", "source": article_iri(article, base_url=base_url)}
+    written_on = annotation.original_revision
+    if (annotation.text_changed or not annotation.is_placed) and written_on is not None:
+        original = annotation.original_quote or annotation.quote
+        if original:
+            target["selector"] = {"type": "TextQuoteSelector", "exact": original}
+        target["state"] = _revision_state(written_on, article, base_url=base_url)
+        return target
+    target["selector"] = _selector(annotation)
+    revision = annotation.anchored_revision or written_on
+    if revision is not None:
+        target["state"] = _revision_state(revision, article, base_url=base_url)
+    else:  # an article never revised: the text as it read when the annotation was written
+        target["state"] = {"type": "TimeState", "sourceDate": iso_datetime(annotation.created_at)}
+    return target
+
+
 def annotation_to_jsonld(annotation: Annotation, *, base_url: str, context: bool = True) -> JSON:
     """One annotation as a W3C Web Annotation (a dict; ``@context`` first).
 
@@ -223,12 +259,7 @@ def annotation_to_jsonld(annotation: Annotation, *, base_url: str, context: bool
     data["modified"] = iso_datetime(annotation.updated_at)
     data["generator"] = {"id": absolute(base_url, "/"), "type": "Software", "name": settings.SITE_NAME}
     data["body"] = bodies
-    data["target"] = {
-        "type": "SpecificResource",
-        "source": article_iri(article, base_url=base_url),
-        "selector": _selector(annotation),
-        "state": {"type": "TimeState", "sourceDate": iso_datetime(annotation.created_at)},
-    }
+    data["target"] = _target(annotation, base_url=base_url)
     return data
 
 

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_safe
 
 from annotations.exports.links import base_url_of
 from annotations.exports.markdown import article_markdown as render_markdown
-from annotations.selectors.article import blocks_with_annotations
+from annotations.selectors.article import article_annotations
 from articles.models import Article
 
 
@@ -17,15 +17,15 @@ def article_markdown(request, slug: str) -> HttpResponse:
     """``/articles/<slug>/export.md``: the annotated article as Markdown (published articles only).
 
     Everyone, staff included, gets what an anonymous reader sees: approved,
-    public annotations. Queries: the article with its source (1), then the
+    public annotations, those that lost their place in the text marked as such. Queries: the article with its source (1), then the
     selector's blocks, annotations with authors, tags, evidence (4) — 5 in
     all, whatever the size of the article.
     """
     article = Article.objects.published().select_related("source").filter(slug=slug).first()
     if article is None:
         raise Http404("No such article.")
-    block_views = blocks_with_annotations(article=article, user=AnonymousUser())
-    text = render_markdown(article=article, block_views=block_views, base_url=base_url_of(request))
+    block_views, earlier = article_annotations(article=article, user=AnonymousUser())
+    text = render_markdown(article=article, block_views=block_views, earlier=earlier, base_url=base_url_of(request))
     response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
     # The slug is [-a-zA-Z0-9_]+ (the URL pattern), so it is safe in the header.
     response["Content-Disposition"] = f'inline; filename="{article.slug}.md"'

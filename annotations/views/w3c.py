@@ -221,7 +221,11 @@ def _page_items(annotations: QuerySet[Annotation], *, article: Article, page: in
     ordered = annotations.order_by(*READING_ORDER)
     if iris:
         return list(ordered.values_list("pk", flat=True)[window])
-    rows = list(ordered.select_related("author", "block").prefetch_related("tags", "evidence")[window])
+    rows = list(
+        ordered.select_related("author", "block", "original_revision", "anchored_revision").prefetch_related(
+            "tags", "evidence"
+        )[window]
+    )
     for row in rows:
         row.article = article  # already loaded: no join, no query
     return rows
@@ -236,7 +240,7 @@ def annotation_jsonld(request: HttpRequest, pk: int) -> HttpResponse:
     annotation = (
         Annotation.objects.readable()
         .filter(pk=pk)
-        .select_related("author", "block", "article")
+        .select_related("author", "block", "article", "original_revision", "anchored_revision")
         .prefetch_related("tags", "evidence")
         .first()
     )

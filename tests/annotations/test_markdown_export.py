@@ -220,7 +220,7 @@ def test_only_approved_public_annotations_appear(client, article, make_annotatio
         )
     make_annotation(article=article, body="LEAK private", visibility=Annotation.Visibility.PRIVATE)
     orphan = Block.objects.create(article=article, key="gone", position=50, text="LEAK removed paragraph")
-    make_annotation(article=article, block=orphan, body="LEAK orphan")
+    make_annotation(article=article, block=orphan, body="Kept orphan note.")
     orphan.mark_removed()
     orphan.save()
     client.force_login(editor)  # even staff get the public version
@@ -229,7 +229,11 @@ def test_only_approved_public_annotations_appear(client, article, make_annotatio
     assert "Visible note." in text
     assert "LEAK" not in text
     assert "[^2]" not in text
-    assert "- No fact-checks.\n- **1 note**" in text
+    # an approved note whose paragraph was removed is kept, marked, away from the text (issue 13)
+    earlier = text.split("## Notes on earlier wording", 1)[1]
+    assert "Kept orphan note." in earlier
+    assert "**Orphaned:** the words it refers to were removed from the article." in earlier
+    assert "- No fact-checks.\n- **2 notes**" in text
 
 
 def test_draft_and_unknown_articles_are_404(client, make_article, editor):
