@@ -13,8 +13,10 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-# A local .env file is read when present (never required; never committed).
-if (BASE_DIR / ".env").is_file():
+# A local .env file is read when present (never required; never committed), unless
+# DJANGO_READ_DOT_ENV is off: the test settings turn it off before importing this
+# module, so a developer's .env cannot change what the tests run against.
+if env.bool("DJANGO_READ_DOT_ENV", default=True) and (BASE_DIR / ".env").is_file():
     env.read_env(BASE_DIR / ".env")
 
 DEBUG = env.bool("DEBUG", default=True)

@@ -1,6 +1,12 @@
-"""Test settings: the project's settings with a fast hasher and quiet e-mail."""
+"""Test settings: the project's settings with a fast hasher and quiet e-mail, never read from a .env file."""
 
-from config.settings import *  # noqa: F403
+import os
+
+# Decided before config.settings runs (it reads .env on import): a developer's untracked .env must not
+# change test results. Forced, not defaulted; subprocesses the tests start inherit it too.
+os.environ["DJANGO_READ_DOT_ENV"] = "0"
+
+from config.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -80,7 +81,8 @@ def test_database_url_selects_postgresql():
 
 def test_cache_url_selects_redis():
     settings = settings_from(CACHE_URL="redis://127.0.0.1:6379/0")
-    assert settings["cache_backend"] in {"django.core.cache.backends.redis.RedisCache", "django_redis.cache.RedisCache"}
+    # Django's own Redis backend (django-environ picks it when django-redis is not installed)
+    assert settings["cache_backend"] == "django.core.cache.backends.redis.RedisCache"
     assert settings["cache_location"] == "redis://127.0.0.1:6379/0"
 
 
@@ -93,3 +95,82 @@ def test_defaults_are_development_sqlite_and_locmem():
     assert Path(settings["name"]) == PROJECT_ROOT / "db.sqlite3"
     assert settings["cache_backend"] == "django.core.cache.backends.locmem.LocMemCache"
     assert settings["session_cookie_secure"] is False
+
+
+# --------------------------------------------------------------------------- a developer's .env
+
+# What a developer's .env might say; each value differs from what the test settings use.
+BOGUS_DOT_ENV = """\
+DEBUG=false
+SECRET_KEY=a-secret-from-a-dot-env-file
+ALLOWED_HOSTS=dot-env.example
+DATABASE_URL=postgres://someone:pw@dot-env.invalid:5432/theirs
+SITE_NAME=From a dot-env file
+RATELIMIT_ENABLE=false
+ANNOTATIONS_FLAG_HIDE_THRESHOLD=99
+"""
+
+DOT_ENV_PROBE = """
+import importlib, json, sys
+s = importlib.import_module(sys.argv[1])
+print(json.dumps({
+    "debug": s.DEBUG,
+    "secret_key": s.SECRET_KEY,
+    "allowed_hosts": s.ALLOWED_HOSTS,
+    "engine": s.DATABASES["default"]["ENGINE"],
+    "site_name": s.SITE_NAME,
+    "ratelimit_enable": s.RATELIMIT_ENABLE,
+    "flag_hide_threshold": s.ANNOTATIONS_FLAG_HIDE_THRESHOLD,
+}))
+"""
+
+
+def settings_beside_a_dot_env(root: Path, module: str) -> dict:
+    """``module``'s settings, imported from a copy of the settings modules in ``root`` (whose .env may exist)."""
+    dropped = {*VARIABLES, "DJANGO_READ_DOT_ENV", "DJANGO_SETTINGS_MODULE", "SITE_NAME", "RATELIMIT_ENABLE"}
+    env = {name: value for name, value in os.environ.items() if name not in dropped}
+    result = subprocess.run(
+        [sys.executable, "-c", DOT_ENV_PROBE, module], cwd=root, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_a_dot_env_file_does_not_change_the_test_settings(tmp_path):
+    """A .env beside the settings (where config.settings looks: BASE_DIR/.env) is ignored by tests.settings.
+
+    The settings modules are copied into a temporary project root, so the
+    checkout (and a developer's real .env) is left alone; the copy's BASE_DIR is
+    that root. The control shows the same .env does change config.settings.
+    """
+    for module in ("config/__init__.py", "config/settings.py", "tests/__init__.py", "tests/settings.py"):
+        (tmp_path / module).parent.mkdir(exist_ok=True)
+        shutil.copy(PROJECT_ROOT / module, tmp_path / module)
+    without = settings_beside_a_dot_env(tmp_path, "tests.settings")
+    (tmp_path / ".env").write_text(BOGUS_DOT_ENV)
+
+    # control: the project's own settings do read this .env
+    assert settings_beside_a_dot_env(tmp_path, "config.settings") == {
+        "debug": False,
+        "secret_key": "a-secret-from-a-dot-env-file",
+        "allowed_hosts": ["dot-env.example"],
+        "engine": "django.db.backends.postgresql",
+        "site_name": "From a dot-env file",
+        "ratelimit_enable": False,
+        "flag_hide_threshold": 99,
+    }
+    # the test settings do not: the same values as without the file, the development defaults
+    with_dot_env = settings_beside_a_dot_env(tmp_path, "tests.settings")
+    assert with_dot_env == without
+    assert with_dot_env["secret_key"].startswith("django-insecure-")
+    assert (with_dot_env["debug"], with_dot_env["engine"], with_dot_env["site_name"]) == (
+        True,
+        "django.db.backends.sqlite3",
+        "Annotated",
+    )
+    assert (with_dot_env["ratelimit_enable"], with_dot_env["flag_hide_threshold"]) == (True, 3)
+
+
+def test_this_test_run_reads_no_dot_env():
+    """The settings this run uses were imported with .env reading off (tests/settings.py turns it off)."""
+    assert os.environ["DJANGO_READ_DOT_ENV"] == "0"
