@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from annotations.models import Annotation, Evidence, Tag, TaggedAnnotation, readable_q
+from articles.keys import successors
 from articles.models import Article, Block
 
 
@@ -21,6 +22,7 @@ class BlockView:
     block: Block
     annotations: list[Annotation] = field(default_factory=list)
     segments: list[Segment] = field(default_factory=list)
+    old_keys: list[str] = field(default_factory=list)  # keys of removed paragraphs whose text is now here
 
     @property
     def count(self) -> int:
@@ -102,6 +104,13 @@ def article_annotations(*, article: Article, user) -> tuple[list[BlockView], lis
             earlier.append(annotation)
     earlier.sort(key=lambda a: (a.created_at, a.pk))
     views = [BlockView(block, by_block.get(block.pk, [])) for block in blocks]
+    text_blocks = [b for b in all_blocks.values() if b.kind != Block.Kind.IMAGE]
+    led = successors(
+        [(b.key, b.text) for b in text_blocks if b.removed_at is not None],
+        [(b.key, b.text) for b in blocks if b.kind != Block.Kind.IMAGE],
+    )
+    for view in views:
+        view.old_keys = sorted(old for old, new in led.items() if new == view.block.key)
     for view in views:
         view.segments = highlight_segments(view.block.text, view.annotations)
     return views, earlier
