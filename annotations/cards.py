@@ -130,6 +130,14 @@ def render_card(annotation: Annotation, *, user) -> SafeString:
             parts.append('<p class="earlier-wording-note">This refers to an earlier wording of the paragraph.</p>')
         else:
             parts.append('<p class="earlier-wording-note">This refers to an earlier wording.</p>')
+    reviewed_at = getattr(annotation, "anchor_reviewed_at", None)
+    if fact_check and reviewed_at and annotation.anchor_state == Annotation.AnchorState.ANCHORED:
+        # a moderator confirmed it (or re-attached it) after the text changed (annotations.services.anchor_review)
+        reviewed_iso, reviewed_day = _dates(reviewed_at)
+        parts.append(
+            f'<p class="rechecked-note">Re-checked on <time datetime="{reviewed_iso}">{reviewed_day}</time> '
+            "after the text changed.</p>"
+        )
     if fact_check and annotation.claim and annotation.claim != quote:
         parts.append(f'<p class="claim"><strong>Claim:</strong> {_e(annotation.claim)}</p>')
     # body_html was sanitised by nh3 when saved (annotations.rendering)

@@ -107,6 +107,12 @@ class EvidenceForm(forms.Form):
 
 
 class EvidenceFormSet(forms.BaseFormSet):
+    # the services' own message (annotations.services.check_evidence), as the admin shows it
+    default_error_messages = {
+        **forms.BaseFormSet.default_error_messages,
+        "too_many_forms": f"Give at most {MAX_EVIDENCE} evidence sources.",
+    }
+
     def evidence_inputs(self) -> list[EvidenceInput]:
         return [
             EvidenceInput(

@@ -376,7 +376,12 @@ class AnnotationAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(lambda r: admin_moderation.decide_view(self, r)),
                 name="annotations_annotation_decide",
             ),
-            # re-anchoring after revisions: re-attach an annotation or confirm it orphaned (admin_reanchor.py)
+            # re-anchoring after revisions: the queue's one-click decisions, and the re-attach page
+            path(
+                "anchor-decide/",
+                self.admin_site.admin_view(lambda r: admin_reanchor.anchor_decide_view(self, r)),
+                name="annotations_annotation_anchor_decide",
+            ),
             path(
                 "<path:object_id>/reanchor/",
                 self.admin_site.admin_view(lambda r, object_id: admin_reanchor.reanchor_view(self, r, object_id)),

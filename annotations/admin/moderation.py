@@ -15,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from annotations.forms import ModerationDecisionForm, small_int
 from annotations.models import Annotation
+from annotations.selectors.anchor_review import anchor_review_items
 from annotations.selectors.article import highlight_segments
 from annotations.selectors.queue import moderation_queue
 from annotations.services import moderation
@@ -47,6 +48,9 @@ def queue_view(model_admin, request):
         "annotations": rows,
         "next_after": rows[-1].pk if has_more and rows else None,
         "decide_url": reverse("admin:annotations_annotation_decide"),
+        # the "text changed" section heads the first page only
+        "review_items": anchor_review_items() if after_pk is None else [],
+        "anchor_decide_url": reverse("admin:annotations_annotation_anchor_decide"),
     }
     return TemplateResponse(request, "admin/annotations/annotation/queue.html", context)
 

@@ -1,8 +1,9 @@
 """The admin side of re-anchoring: a changelist filter and the moderators' re-attach page.
 
-Holds no rules: decisions call ``annotations.services.reanchoring``. The
-re-attach page is routed by ``AnnotationAdmin.get_urls``
-(``admin:annotations_annotation_reanchor``).
+Holds no rules: decisions call ``annotations.services.anchor_review``. The
+re-attach page and the queue's one-click decisions are routed by
+``AnnotationAdmin.get_urls`` (``admin:annotations_annotation_reanchor``,
+``admin:annotations_annotation_anchor_decide``).
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from annotations.anchoring.matcher import Paragraph, suggest
 from annotations.forms import small_int
 from annotations.models import Annotation, ModerationLog
 from annotations.selectors.article import highlight_segments
-from annotations.services import reanchoring as services_revisions
+from annotations.services import anchor_review
 from annotations.services.moderation import StaleDecision, can_moderate
 from articles.models import ArticleRevision, Block
 
@@ -29,6 +30,7 @@ ANCHOR_ACTIONS = [
     ModerationLog.Action.NEEDS_REANCHOR,
     ModerationLog.Action.ORPHANED,
     ModerationLog.Action.REATTACHED,
+    ModerationLog.Action.ANCHOR_CONFIRMED,
     ModerationLog.Action.ORPHAN_CONFIRMED,
 ]
 REVISIONS_SEARCHED = 20  # for the paragraph's text before the change that detached the annotation
@@ -127,7 +129,7 @@ def reanchor_view(model_admin, request, object_id: str):
         if form.is_valid():
             try:
                 if "orphan" in request.POST:
-                    services_revisions.confirm_orphan(
+                    anchor_review.confirm_orphan(
                         annotation=annotation,
                         actor=request.user,
                         reason=form.cleaned_data["reason"],
@@ -136,7 +138,7 @@ def reanchor_view(model_admin, request, object_id: str):
                     done = f"#{annotation.pk} confirmed as orphaned: readers see it under “Notes on earlier wording”."
                 else:
                     start, end = form.offsets()
-                    services_revisions.reattach_annotation(
+                    anchor_review.reattach_annotation(
                         annotation=annotation,
                         actor=request.user,
                         block_key=form.cleaned_data["block"],
@@ -160,7 +162,7 @@ def reanchor_view(model_admin, request, object_id: str):
                 model_admin.message_user(request, done, messages.SUCCESS)
                 return HttpResponseRedirect(change_url)
     else:
-        live = annotation.anchor_state in services_revisions.LIVE and annotation.block.removed_at is None
+        live = annotation.is_placed
         best = suggestions[0] if suggestions else None
         if live:  # correcting an automatic move: start from where it is
             block_key, quote = annotation.block.key, annotation.quote
@@ -225,3 +227,47 @@ def _where_it_was(annotation: Annotation) -> dict:
         "segments": highlight_segments(text, [annotation] if stands else []),
         "quote_stands": stands,
     }
+
+
+def anchor_decide_view(model_admin, request):
+    """POST from the queue's "text changed" section: confirm an annotation still valid where proposed, or detach it."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if not can_moderate(request.user):
+        raise PermissionDenied
+    back = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        back = reverse("admin:annotations_annotation_queue")
+    pk = small_int(request.POST.get("annotation"))
+    annotation = Annotation.objects.filter(pk=pk).first() if pk is not None else None
+    if annotation is None:
+        model_admin.message_user(request, "That annotation no longer exists.", messages.ERROR)
+        return HttpResponseRedirect(back)
+    decision = request.POST.get("decision", "")
+    common = {
+        "annotation": annotation,
+        "actor": request.user,
+        "reason": request.POST.get("reason", "")[:1000],
+        "expected_state": request.POST.get("expected_state") or None,
+    }
+    try:
+        if decision == "confirm":
+            anchor_review.confirm_still_valid(
+                block_key=request.POST.get("block", ""),
+                start=small_int(request.POST.get("start")),
+                end=small_int(request.POST.get("end")),
+                words=request.POST.get("words"),
+                **common,
+            )
+            done = f"#{annotation.pk}: confirmed still valid; readers see when it was re-checked."
+        elif decision == "detach":
+            anchor_review.confirm_orphan(**common)
+            done = f"#{annotation.pk}: detached; readers see it under “Notes on earlier wording”."
+        else:
+            model_admin.message_user(request, "Choose “confirm still valid” or “detach”.", messages.ERROR)
+            return HttpResponseRedirect(back)
+    except ValidationError as exc:
+        model_admin.message_user(request, f"#{annotation.pk}: {' '.join(exc.messages)}", messages.ERROR)
+    else:
+        model_admin.message_user(request, done, messages.SUCCESS)
+    return HttpResponseRedirect(back)

@@ -27,7 +27,8 @@ QUOTE_MAX_LENGTH = 1000
 CLAIM_MAX_LENGTH = 1000
 CONTEXT_LENGTH = 32  # characters of prefix/suffix kept around a quote
 
-http_url = URLValidator(schemes=["http", "https"], message="Enter an http:// or https:// address.")
+# its own code, so a form field's "invalid" message never replaces this one (ModelForm._update_errors)
+http_url = URLValidator(schemes=["http", "https"], message="Enter an http:// or https:// address.", code="not_http")
 
 
 class Tag(TagBase):

@@ -32,6 +32,7 @@ class ModerationLog(models.Model):
         NEEDS_REANCHOR = "needs_reanchor", "Needs re-anchoring after a revision"
         ORPHANED = "orphaned", "Orphaned by a revision"
         REATTACHED = "reattached", "Re-attached by a moderator"
+        ANCHOR_CONFIRMED = "anchor_confirmed", "Confirmed still valid after a revision"
         ORPHAN_CONFIRMED = "orphan_confirmed", "Confirmed as orphaned by a moderator"
 
     annotation = models.ForeignKey(Annotation, on_delete=models.SET_NULL, null=True, related_name="moderation_log")

@@ -116,11 +116,6 @@ def article_annotations(*, article: Article, user) -> tuple[list[BlockView], lis
     return views, earlier
 
 
-def blocks_with_annotations(*, article: Article, user) -> list[BlockView]:
-    """The article's current blocks, each with the annotations ``user`` may see beside it (4 queries)."""
-    return article_annotations(article=article, user=user)[0]
-
-
 def tag_suggestions(user=None, limit: int = 200) -> list[str]:
     """Tag names for the form's datalist: those on published annotations, most used
     first, and the user's own (1 query). Tags used only on others' private or

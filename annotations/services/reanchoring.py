@@ -26,16 +26,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.utils import timezone
 
 from annotations.anchoring import policy
 from annotations.anchoring.matcher import DEFAULT_MIN_SCORE, AnchorInput, Method, Outcome, Paragraph, Result, reanchor
-from annotations.anchoring.quotes import AnchorError, resolve_quote
 from annotations.caching import bump_article
 from annotations.models import Annotation, ModerationLog
-from annotations.services.moderation import ModerationError, StaleDecision, can_moderate
 from articles.models import Article, ArticleRevision, Block
 from articles.revisions import BlockState, in_order
 
@@ -157,7 +152,7 @@ def reanchor_article(
         changed[a.pk] = a
         report.outcomes.append(_outcome_row(a, r, was, action))
         if action:
-            logs.append(_log_row(a, action=action, actor=None, reason=f"Revision {revision.number}: {r.detail}."))
+            logs.append(anchor_log(a, action=action, actor=None, reason=f"Revision {revision.number}: {r.detail}."))
     if changed:
         # in batches: bulk_update writes one CASE per field per batch, whose cost grows with its square
         Annotation.objects.bulk_update(list(changed.values()), ANCHOR_FIELDS, batch_size=UPDATE_BATCH)
@@ -356,7 +351,8 @@ def _outcome_row(a: Annotation, r: Result, was: dict, action: str | None) -> dic
     }
 
 
-def _log_row(a: Annotation, *, action: str, actor, reason: str) -> ModerationLog:
+def anchor_log(a: Annotation, *, action: str, actor, reason: str) -> ModerationLog:
+    """An (unsaved) log row for a change of anchoring: the moderation status stays as it is."""
     return ModerationLog(
         annotation=a,
         annotation_ref=a.pk,
@@ -366,115 +362,3 @@ def _log_row(a: Annotation, *, action: str, actor, reason: str) -> ModerationLog
         to_status=a.status,
         reason=reason,
     )
-
-
-# ---------------------------------------------------------------- moderators' decisions
-
-
-def _locked_for_decision(annotation: Annotation, actor, expected_state: str | None) -> Annotation:
-    if not can_moderate(actor):
-        raise PermissionDenied("Only moderators can re-attach annotations or confirm orphans.")
-    locked = Annotation.objects.select_for_update().select_related("block", "article").get(pk=annotation.pk)
-    if expected_state and locked.anchor_state != expected_state:
-        raise StaleDecision(
-            f"Annotation #{locked.pk} is now “{locked.get_anchor_state_display().lower()}”; "
-            "your decision was not applied. Reload to see its current state."
-        )
-    return locked
-
-
-@transaction.atomic
-def reattach_annotation(
-    *,
-    annotation: Annotation,
-    actor,
-    block_key: str,
-    quote: str = "",
-    start: int | None = None,
-    end: int | None = None,
-    prefix: str = "",
-    suffix: str = "",
-    reason: str = "",
-    expected_state: str | None = None,
-) -> Annotation:
-    """A moderator attaches an annotation to a paragraph of the current text, and optionally a quote in it.
-
-    The quote must occur in the paragraph (with offsets, exactly there). The
-    original quote is kept; ``text_changed`` says whether the words differ
-    from it. Raises ValidationError (bad paragraph or quote), StaleDecision
-    (its state changed since the moderator looked), PermissionDenied.
-    """
-    locked = _locked_for_decision(annotation, actor, expected_state)
-    block = (
-        Block.objects.filter(article_id=locked.article_id, key=block_key, removed_at__isnull=True)
-        .exclude(kind=Block.Kind.IMAGE)
-        .first()
-    )
-    if block is None:
-        raise ValidationError({"block": ["Choose a paragraph of the article's current text."]})
-    try:
-        anchor = resolve_quote(block.text, quote or "", start=start, end=end, prefix=prefix, suffix=suffix)
-    except AnchorError as exc:
-        raise ValidationError({"quote": [str(exc)]}) from None
-
-    was = f"p-{locked.block.key}" + (f" at {locked.quote_start}-{locked.quote_end}" if locked.quote else "")
-    original = locked.original_quote or locked.quote
-    detached = locked.anchor_state in DETACHED
-    locked.original_quote = original
-    locked.block = block
-    if anchor is None:
-        locked.quote, locked.quote_start, locked.quote_end, locked.quote_prefix, locked.quote_suffix = (
-            "",
-            None,
-            None,
-            "",
-            "",
-        )
-    else:
-        locked.quote, locked.quote_start, locked.quote_end = anchor.exact, anchor.start, anchor.end
-        locked.quote_prefix, locked.quote_suffix = anchor.prefix, anchor.suffix
-    locked.text_changed = (
-        (anchor is None or anchor.exact != original) if original else (locked.text_changed or detached)
-    )
-    locked.anchor_state = State.ANCHORED
-    locked.anchor_score = None
-    locked.anchored_revision = ArticleRevision.objects.filter(article_id=locked.article_id).order_by("-number").first()
-    locked.anchor_reviewed_by = actor
-    locked.anchor_reviewed_at = timezone.now()
-    locked.full_clean()
-    locked.save(update_fields=ANCHOR_FIELDS)
-
-    where = f"p-{block.key}" + (
-        f" at {anchor.start}-{anchor.end}: “{anchor.exact}”" if anchor else " (the whole paragraph)"
-    )
-    text = f"Re-attached to {where} (was {was})."
-    if reason.strip():
-        text += f" {reason.strip()}"
-    _log_row(locked, action=Action.REATTACHED, actor=actor, reason=text).save()
-    bump_article(locked.article_id)
-    return locked
-
-
-@transaction.atomic
-def confirm_orphan(*, annotation: Annotation, actor, reason: str = "", expected_state: str | None = None) -> Annotation:
-    """A moderator confirms that an annotation has no place in the current text: it stays an orphan, reviewed."""
-    locked = _locked_for_decision(annotation, actor, expected_state)
-    if locked.anchor_state not in DETACHED:
-        raise ModerationError(
-            f"Annotation #{locked.pk} is anchored in the text; only annotations that need re-anchoring "
-            "or are orphaned can be confirmed as orphans."
-        )
-    locked.anchor_state = State.ORPHANED
-    locked.original_quote = locked.original_quote or locked.quote
-    locked.text_changed = True
-    locked.anchor_reviewed_by = actor
-    locked.anchor_reviewed_at = timezone.now()
-    locked.save(
-        update_fields=["anchor_state", "original_quote", "text_changed", "anchor_reviewed_by", "anchor_reviewed_at"]
-    )
-    text = "Confirmed as orphaned: its words are no longer in the article."
-    if reason.strip():
-        text += f" {reason.strip()}"
-    _log_row(locked, action=Action.ORPHAN_CONFIRMED, actor=actor, reason=text).save()
-    bump_article(locked.article_id)
-    return locked

@@ -41,9 +41,11 @@ def _own_annotation(request, pk: int) -> Annotation:
     return annotation
 
 
-def _apply_errors(form, exc: ValidationError, evidence_errors: list[str]) -> None:
+def _apply_errors(form, exc: ValidationError, evidence_errors: list[str], *, evidence_shown: bool = True) -> None:
+    """Put a service's errors on the form; evidence errors beside the evidence fields while those are shown
+    (the script hides them for a note: then above the form)."""
     for field, errors in exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]:
-        if field == "evidence":
+        if field == "evidence" and evidence_shown:
             evidence_errors.extend(errors)
         elif field in form.fields:
             for error in errors:
@@ -81,10 +83,13 @@ def annotation_create(request, slug: str, key: str):
                     quote=form.quote_input(),
                     claim=data["claim"],
                     verdict=data["verdict"],
-                    evidence=formset.evidence_inputs() if data["kind"] == Annotation.Kind.FACT_CHECK else [],
+                    # a note with evidence typed in is refused, as in the admin, never silently stripped
+                    evidence=formset.evidence_inputs(),
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc, evidence_errors)
+                _apply_errors(
+                    form, exc, evidence_errors, evidence_shown=data["kind"] == Annotation.Kind.FACT_CHECK
+                )
             else:
                 messages.success(request, _saved_message(annotation))
                 return redirect(f"{article.get_absolute_url()}#p-{block.key}")

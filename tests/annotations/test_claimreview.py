@@ -11,7 +11,7 @@ from django.test import RequestFactory, override_settings
 
 from annotations.exports.claimreview import claim_review, claim_reviews, claim_reviews_script, script_safe_json
 from annotations.models import Annotation
-from annotations.selectors.article import blocks_with_annotations
+from annotations.selectors.article import article_annotations
 from annotations.verdicts import SCALE
 from articles.models import Article, Source
 from articles.selectors import article_for_reading
@@ -221,7 +221,7 @@ def test_tag_writes_one_json_ld_script_element(article, set_text, make_annotatio
     make_annotation(article=article, block="k002", kind=Annotation.Kind.FACT_CHECK, claim="Two", verdict="unverifiable")
     make_annotation(article=article, block="k002", kind=Annotation.Kind.NOTE)
     loaded = reload(article)
-    block_views = blocks_with_annotations(article=loaded, user=AnonymousUser())
+    block_views, _ = article_annotations(article=loaded, user=AnonymousUser())
 
     with django_assert_num_queries(0):  # everything comes from the selector's rows
         html = render("{% claim_reviews_jsonld block_views article %}", block_views=block_views, article=loaded)

@@ -79,10 +79,9 @@ CASES = {
         fact_check(),
         ({"url": "ftp://files.example.org/budget.csv", "title": "Budget file"},),
     ),
-    # the public evidence formset refuses an 11th row itself (max_num=10, validate_max), before the services'
-    # "Give at most 10 evidence sources."
+    # the public evidence formset refuses an 11th row itself (max_num=10, validate_max), with the services' message
     "more than 10 evidence sources": Case(
-        "Please submit at most 10 forms.",
+        "Give at most 10 evidence sources.",
         fact_check(),
         tuple({"url": f"https://example.org/{i}", "title": f"Source {i}"} for i in range(11)),
     ),

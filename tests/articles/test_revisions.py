@@ -23,15 +23,25 @@ from annotations.admin.reanchor import AnchorStateFilter
 from annotations.anchoring.quotes import anchor_at
 from annotations.models import Annotation, ModerationLog
 from annotations.rendering import render_body
-from annotations.selectors.article import blocks_with_annotations
-from annotations.selectors.revisions import orphaned_annotations, revision_notes
+from annotations.selectors.article import article_annotations
+from annotations.selectors.revisions import revision_notes
+from annotations.services import anchor_review
 from annotations.services import reanchoring as services_revisions
 from annotations.services.moderation import ModerationError, StaleDecision
 from articles.demo import SAMPLE_PATH
 from articles.models import Article, ArticleRevision, Block
 from articles.services import BlockEdit, revise_blocks
-from tests.articles.test_admin import block_field, change_form_data, change_url
-from tests.articles.test_import import DELETED, EDITED_NEW, EDITED_OLD, INSERTED, revised_sample, write
+from tests.articles.helpers import (
+    DELETED,
+    EDITED_NEW,
+    EDITED_OLD,
+    INSERTED,
+    block_field,
+    change_form_data,
+    change_url,
+    revised_sample,
+    write,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +50,11 @@ Action = ModerationLog.Action
 GROWN = "OpenAI has grown from about 100 million weekly active users to more than 300 million."
 GROWN_REWORDED = "By the end of the year, weekly users of ChatGPT had tripled, to over 300 million."
 FOCUS = "I'm very proud of our focus since then"
+
+
+def earlier_wording(article, user):
+    """What the article page lists under "Notes on earlier wording" for ``user``."""
+    return article_annotations(article=article, user=user)[1]
 
 
 def run(path, *args) -> str:
@@ -391,7 +406,7 @@ def flagged(sample, editor):
 def test_moderator_reattaches_to_a_paragraph_and_quote(flagged, moderator):
     quote = "weekly users of ChatGPT had tripled, to over 300 million"
 
-    a = services_revisions.reattach_annotation(
+    a = anchor_review.reattach_annotation(
         annotation=flagged,
         actor=moderator,
         block_key=flagged.block.key,
@@ -417,7 +432,7 @@ def test_moderator_reattaches_to_a_paragraph_and_quote(flagged, moderator):
 
 
 def test_moderator_confirms_an_orphan(flagged, moderator):
-    a = services_revisions.confirm_orphan(annotation=flagged, actor=moderator, reason="The figure is gone.")
+    a = anchor_review.confirm_orphan(annotation=flagged, actor=moderator, reason="The figure is gone.")
     a = fresh(a)
     assert (a.anchor_state, a.anchor_reviewed_by) == (State.ORPHANED, moderator)
     assert ModerationLog.objects.filter(annotation=a).latest("pk").action == Action.ORPHAN_CONFIRMED
@@ -425,7 +440,7 @@ def test_moderator_confirms_an_orphan(flagged, moderator):
 
 def test_reattach_refuses_a_quote_not_in_the_paragraph(flagged, moderator):
     with pytest.raises(ValidationError) as exc:
-        services_revisions.reattach_annotation(
+        anchor_review.reattach_annotation(
             annotation=flagged, actor=moderator, block_key=flagged.block.key, quote="not in it"
         )
     assert "quote" in exc.value.message_dict
@@ -437,13 +452,13 @@ def test_reattach_refuses_a_removed_paragraph(flagged, moderator):
         article=flagged.article, key="gone", position=None, text="Gone.", removed_at=flagged.created_at
     )
     with pytest.raises(ValidationError):
-        services_revisions.reattach_annotation(annotation=flagged, actor=moderator, block_key=removed.key, quote="Gone")
+        anchor_review.reattach_annotation(annotation=flagged, actor=moderator, block_key=removed.key, quote="Gone")
 
 
 def test_a_stale_decision_is_refused(flagged, moderator):
-    services_revisions.confirm_orphan(annotation=flagged, actor=moderator)
+    anchor_review.confirm_orphan(annotation=flagged, actor=moderator)
     with pytest.raises(StaleDecision):
-        services_revisions.reattach_annotation(
+        anchor_review.reattach_annotation(
             annotation=flagged, actor=moderator, block_key=flagged.block.key, expected_state=State.NEEDS_REANCHORING
         )
 
@@ -451,14 +466,14 @@ def test_a_stale_decision_is_refused(flagged, moderator):
 def test_an_anchored_annotation_cannot_be_confirmed_orphan(sample, moderator):
     a = annotate(sample, GROWN, "more than 300 million")
     with pytest.raises(ModerationError):
-        services_revisions.confirm_orphan(annotation=a, actor=moderator)
+        anchor_review.confirm_orphan(annotation=a, actor=moderator)
 
 
 @pytest.mark.parametrize("who", ["author", "editor_without_groups"])
 def test_only_moderators_decide(flagged, who, author, make_user):
     user = author if who == "author" else make_user("staffer", staff=True)
     with pytest.raises(PermissionDenied):
-        services_revisions.confirm_orphan(annotation=flagged, actor=user)
+        anchor_review.confirm_orphan(annotation=flagged, actor=user)
     assert fresh(flagged).anchor_state == State.NEEDS_REANCHORING
 
 
@@ -482,21 +497,21 @@ def test_orphans_and_flagged_are_listed_for_readers_not_beside_paragraphs(
         actor=editor,
     )
 
-    # annotations with author, block and revisions (1), tags (1), evidence (1)
-    with django_assert_max_num_queries(3):
-        listed = orphaned_annotations(article=sample, user=None)
+    # the article page's selector: blocks, annotations with their revision, authors, tags, evidence
+    with django_assert_max_num_queries(5):
+        listed = earlier_wording(sample, None)
     assert [a.pk for a in listed] == [deleted.pk, reworded.pk]
-    assert [a.pk for a in orphaned_annotations(article=sample, user=editor)] == [
+    assert [a.pk for a in earlier_wording(sample, editor)] == [
         deleted.pk,
         reworded.pk,
         private_orphan.pk,
     ]
-    beside = {a.pk for view in blocks_with_annotations(article=sample, user=None) for a in view.annotations}
+    beside = {a.pk for view in article_annotations(article=sample, user=None)[0] for a in view.annotations}
     assert kept.pk in beside and deleted.pk not in beside
 
 
 def test_an_annotation_needing_reanchoring_is_not_shown_beside_its_paragraph(flagged):
-    beside = {a.pk for view in blocks_with_annotations(article=flagged.article, user=None) for a in view.annotations}
+    beside = {a.pk for view in article_annotations(article=flagged.article, user=None)[0] for a in view.annotations}
     assert flagged.pk not in beside
 
 
@@ -507,7 +522,7 @@ def test_earlier_wording_partial(sample, editor):
 
     html = render_to_string(
         "annotations/_earlier_wording.html",
-        {"earlier": orphaned_annotations(article=sample, user=None), "article": sample},
+        {"earlier": earlier_wording(sample, None), "article": sample},
     )
 
     assert 'id="earlier-wording"' in html and "Notes on earlier wording" in html
@@ -726,7 +741,7 @@ def test_anchor_state_filter(flagged, sample, moderator):
     assert pks(State.NEEDS_REANCHORING) == {flagged.pk}
     assert pks("text_changed") == {flagged.pk}
     assert kept.pk not in pks("attention")
-    services_revisions.confirm_orphan(annotation=flagged, actor=moderator)
+    anchor_review.confirm_orphan(annotation=flagged, actor=moderator)
     assert pks(State.ORPHANED) == {flagged.pk}
     assert pks("attention") == set()  # reviewed
 
@@ -791,7 +806,7 @@ def test_editing_the_sample_in_the_admin_leaves_every_annotation_placed_or_visib
         (on_deleted.pk, Action.ORPHANED),
     }
     # readers: the orphan and the flagged fact-check under "notes on earlier wording"
-    assert {a.pk for a in orphaned_annotations(article=sample, user=None)} == {fact_check.pk, whole.pk, on_deleted.pk}
+    assert {a.pk for a in earlier_wording(sample, None)} == {fact_check.pk, whole.pk, on_deleted.pk}
     # a moderator re-attaches the fact-check
     client.force_login(moderator)
     client.post(
@@ -931,9 +946,7 @@ def test_a_fact_check_on_changed_words_is_flagged_and_says_so_to_readers(sample,
     card = render_card(a, user=AnonymousUser())
     assert "The text this fact-check refers to has changed since it was checked." in card
     assert "It checked: “more than 300 million”" in card
-    html = render_to_string(
-        "annotations/_earlier_wording.html", {"earlier": orphaned_annotations(article=sample, user=None)}
-    )
+    html = render_to_string("annotations/_earlier_wording.html", {"earlier": earlier_wording(sample, None)})
     assert f'id="a-{a.pk}"' in html and "a moderator will re-check it" in html
 
 
@@ -944,9 +957,7 @@ def test_a_whole_paragraph_note_does_not_follow_an_unrelated_replacement_heading
     note = fresh(note)
     assert note.anchor_state == State.NEEDS_REANCHORING
     assert "not recognisably the same paragraph" in ModerationLog.objects.get(annotation=note).reason
-    html = render_to_string(
-        "annotations/_earlier_wording.html", {"earlier": orphaned_annotations(article=sample, user=None)}
-    )
+    html = render_to_string("annotations/_earlier_wording.html", {"earlier": earlier_wording(sample, None)})
     assert "was rewritten" in html and "collection days" not in html  # never the new text as the earlier wording
 
 

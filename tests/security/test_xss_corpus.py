@@ -407,7 +407,8 @@ def test_hostile_tags_are_refused_cleanly(name, client, author, article, moderat
     before = row_counts()
     tags_before = Tag.objects.count()
     response = client.post(
-        f"/articles/{article.slug}/p/k001/annotate/", annotate_data(kind="note", verdict="", tags=f"ok, {payload}")
+        f"/articles/{article.slug}/p/k001/annotate/",
+        annotate_data(kind="note", verdict="", evidence=[], tags=f"ok, {payload}"),
     )
     html = response.content.decode()
     assert_page_is_safe(html, where=f"tag {name}")
@@ -440,7 +441,8 @@ def test_the_tag_filter_accepts_unicode_tag_slugs(client, article, make_annotati
 def test_odd_but_valid_tags_are_accepted_and_rendered_safely(client, author, article, moderator, no_rate_limits):
     client.force_login(author)
     response = client.post(
-        f"/articles/{article.slug}/p/k001/annotate/", annotate_data(kind="note", verdict="", tags=", ".join(ODD_TAGS))
+        f"/articles/{article.slug}/p/k001/annotate/",
+        annotate_data(kind="note", verdict="", evidence=[], tags=", ".join(ODD_TAGS)),
     )
     assert response.status_code == 302
     annotation = Annotation.objects.get()
@@ -464,7 +466,7 @@ def test_a_tag_without_letters_or_digits_is_refused(tag, client, author, article
     before = row_counts()
     response = client.post(
         f"/articles/{article.slug}/p/k001/annotate/",
-        annotate_data(kind="note", verdict="", tags=tag, visibility="private"),
+        annotate_data(kind="note", verdict="", evidence=[], tags=tag, visibility="private"),
     )
     assert response.status_code == 400
     assert f"“{tag}” is not a valid tag" in unescape(response.content.decode())
