@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from annotations.exports.markdown import body_blocks, clean_text, escape_inline, escape_paragraph, md_link
+from annotations.exports.markdown_text import body_blocks, clean_text, escape_inline, escape_paragraph, md_link
 from annotations.models import Annotation, Tag
 from annotations.rendering import render_body
 from articles.models import Article, Block, Source
