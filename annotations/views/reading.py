@@ -22,20 +22,21 @@ def annotation_detail(request, pk: int):
         Annotation.objects.visible_to(request.user)
         .on_published_articles()
         .filter(pk=pk)
-        .select_related("author", "block", "article", "article__source")
+        .select_related("author", "block", "article", "article__source", "original_revision")
         .prefetch_related("tags", "evidence")
         .first()
     )
     if annotation is None and request.user.is_authenticated:
         annotation = (
             Annotation.objects.filter(pk=pk, author=request.user)
-            .select_related("author", "block", "article", "article__source")
+            .select_related("author", "block", "article", "article__source", "original_revision")
             .prefetch_related("tags", "evidence")
             .first()
         )
     if annotation is None:
         raise Http404("No such annotation.")
-    segments = highlight_segments(annotation.block.text, [annotation])
+    # a quote is highlighted only where it stands: an annotation a revision detached keeps stale offsets
+    segments = highlight_segments(annotation.block.text, [annotation] if annotation.is_placed else [])
     return render(
         request,
         "annotations/annotation_detail.html",
