@@ -87,9 +87,7 @@ def annotation_create(request, slug: str, key: str):
                     evidence=formset.evidence_inputs(),
                 )
             except ValidationError as exc:
-                _apply_errors(
-                    form, exc, evidence_errors, evidence_shown=data["kind"] == Annotation.Kind.FACT_CHECK
-                )
+                _apply_errors(form, exc, evidence_errors, evidence_shown=data["kind"] == Annotation.Kind.FACT_CHECK)
             else:
                 messages.success(request, _saved_message(annotation))
                 return redirect(f"{article.get_absolute_url()}#p-{block.key}")
