@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 
+from django import forms
 from django.contrib.auth import get_user_model
 
 from annotations.models import Annotation, Evidence, Flag, ModerationLog, Tag, TaggedAnnotation
@@ -97,3 +99,37 @@ def row_counts() -> dict[str, int]:
         "moderation_log": ModerationLog.objects.count(),
         "users": get_user_model().objects.count(),
     }
+
+
+def form_field_data(form):
+    """The POST data a browser would send for ``form`` unchanged."""
+    data = {}
+    for name, field in form.fields.items():
+        bound = form[name]
+        value = bound.value()
+        if isinstance(field, forms.BooleanField):
+            if value:
+                data[bound.html_name] = "on"
+            continue
+        if value is None:
+            continue
+        if isinstance(value, dt.date):
+            value = value.isoformat()
+        if isinstance(value, (list, tuple)):
+            value = [str(v) for v in value]
+        data[bound.html_name] = value
+    return data
+
+
+def change_form_data(response):
+    """POST data for saving the change page as it was served: main form, inline forms and management forms."""
+    data = form_field_data(response.context["adminform"].form)
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        data.update(form_field_data(formset.management_form))
+        for form in formset.initial_forms:
+            data.update(form_field_data(form))
+        # unchanged extra forms: send nothing (TOTAL_FORMS counts only the initial ones)
+        data[f"{formset.prefix}-TOTAL_FORMS"] = str(len(formset.initial_forms))
+    data["_save"] = "Save"
+    return data

@@ -140,51 +140,43 @@ class EvidenceInline(admin.TabularInline):
     fields = ["url", "title", "excerpt", "archived_url", "position"]
 
 
-class ModerationLogInline(admin.TabularInline):
-    """The annotation's full moderation history (append-only, read-only)."""
+class ReadOnlyInline(admin.TabularInline):
+    """A record shown on the annotation's page to whoever may moderate: never added, changed or deleted here."""
+
+    extra = 0
+    can_delete = False
+
+    def has_view_permission(self, request, obj=None):
+        return moderation.can_moderate(request.user) or super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ModerationLogInline(ReadOnlyInline):
+    """The annotation's full moderation history (append-only)."""
 
     model = ModerationLog
     fk_name = "annotation"
-    extra = 0
-    can_delete = False
     fields = ["created_at", "actor", "action", "from_status", "to_status", "reason"]
     readonly_fields = fields
     ordering = ["created_at", "pk"]
     verbose_name_plural = "moderation history"
 
-    def has_view_permission(self, request, obj=None):
-        # whoever may moderate sees the history and the flags (read-only)
-        return moderation.can_moderate(request.user) or super().has_view_permission(request, obj)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
 
 
-class FlagInline(admin.TabularInline):
+class FlagInline(ReadOnlyInline):
     """Reader flags, open and resolved."""
 
     model = Flag
-    extra = 0
-    can_delete = False
     fields = ["created_at", "reporter", "reason", "text", "resolution", "resolved_by", "resolved_at", "resolution_note"]
     readonly_fields = fields
     verbose_name_plural = "reader flags"
-
-    def has_view_permission(self, request, obj=None):
-        # whoever may moderate sees the history and the flags (read-only)
-        return moderation.can_moderate(request.user) or super().has_view_permission(request, obj)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("reporter", "resolved_by")

@@ -5,13 +5,13 @@ import datetime as dt
 import re
 
 import pytest
-from django import forms
 from django.test import Client
 from django.utils import timezone
 
 from annotations.models import Annotation, Flag, ModerationLog
 from articles.models import Article
 from tests.factories import AnnotationFactory, FlagFactory
+from tests.helpers import change_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -124,39 +124,11 @@ def assert_login_redirect(response, url):
     assert response["Location"].startswith(f"/admin/login/?next={url}")
 
 
-def _field_data(form):
-    """The POST data a browser would send for ``form`` unchanged."""
-    data = {}
-    for name, field in form.fields.items():
-        bound = form[name]
-        value = bound.value()
-        if isinstance(field, forms.BooleanField):
-            if value:
-                data[bound.html_name] = "on"
-            continue
-        if value is None:
-            continue
-        if isinstance(value, dt.date):
-            value = value.isoformat()
-        if isinstance(value, (list, tuple)):
-            value = [str(v) for v in value]
-        data[bound.html_name] = value
-    return data
-
-
 def article_change_data(article, superuser):
     """POST data of the article's change page as served to a superuser, with a new title."""
     admin = Client()
     admin.force_login(superuser)
-    response = admin.get(article_change_url(article))
-    data = _field_data(response.context["adminform"].form)
-    for inline in response.context["inline_admin_formsets"]:
-        formset = inline.formset
-        data.update(_field_data(formset.management_form))
-        for form in formset.initial_forms:
-            data.update(_field_data(form))
-        data[f"{formset.prefix}-TOTAL_FORMS"] = str(len(formset.initial_forms))
-    data["_save"] = "Save"
+    data = change_form_data(admin.get(article_change_url(article)))
     data["title"] = "A title changed in the admin"
     return data
 

@@ -4,10 +4,6 @@
 and ``test_admin``; they live here so that no test module needs another.)
 """
 
-import datetime as dt
-
-from django import forms
-
 from articles.demo import SAMPLE_PATH
 
 SAMPLE_TEXT = SAMPLE_PATH.read_text(encoding="utf-8")
@@ -36,40 +32,6 @@ def revised_sample():
 
 def change_url(article):
     return f"/admin/articles/article/{article.pk}/change/"
-
-
-def _field_data(form):
-    """The POST data a browser would send for ``form`` unchanged."""
-    data = {}
-    for name, field in form.fields.items():
-        bound = form[name]
-        value = bound.value()
-        if isinstance(field, forms.BooleanField):
-            if value:
-                data[bound.html_name] = "on"
-            continue
-        if value is None:
-            continue
-        if isinstance(value, dt.date):
-            value = value.isoformat()
-        if isinstance(value, (list, tuple)):
-            value = [str(v) for v in value]
-        data[bound.html_name] = value
-    return data
-
-
-def change_form_data(response):
-    """POST data for saving the change page as it was served: main form, inline forms and management forms."""
-    data = _field_data(response.context["adminform"].form)
-    for inline in response.context["inline_admin_formsets"]:
-        formset = inline.formset
-        data.update(_field_data(formset.management_form))
-        for form in formset.initial_forms:
-            data.update(_field_data(form))
-        # unchanged extra forms: send nothing (TOTAL_FORMS counts only the initial ones)
-        data[f"{formset.prefix}-TOTAL_FORMS"] = str(len(formset.initial_forms))
-    data["_save"] = "Save"
-    return data
 
 
 def block_field(data, block, field):

@@ -3,7 +3,8 @@
 import pytest
 
 from articles.models import Article, Block
-from tests.articles.helpers import block_field, change_form_data, change_url
+from tests.articles.helpers import block_field, change_url
+from tests.helpers import change_form_data
 
 pytestmark = pytest.mark.django_db
 

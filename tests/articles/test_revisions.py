@@ -37,11 +37,11 @@ from tests.articles.helpers import (
     EDITED_OLD,
     INSERTED,
     block_field,
-    change_form_data,
     change_url,
     revised_sample,
     write,
 )
+from tests.helpers import change_form_data
 
 pytestmark = pytest.mark.django_db
 
