@@ -94,7 +94,18 @@ def entry_content(annotation: Annotation, *, article_url: str) -> str:
             article.title,
         )
     ]
-    if annotation.quote:
+    if annotation.anchor_state == Annotation.AnchorState.NEEDS_REANCHORING:
+        # as on the article page: never shown as if nothing happened (issue 13)
+        what = "fact-check" if annotation.is_fact_check else "note"
+        parts.append(
+            format_html(
+                "<p><strong>The text this {} refers to has changed since it was written</strong>; "
+                "a moderator will look at it. It was written on: “{}”.</p>",
+                what,
+                annotation.original_quote or annotation.quote or "the whole paragraph",
+            )
+        )
+    elif annotation.quote:
         parts.append(format_html("<blockquote><p>{}</p></blockquote>", annotation.quote))
     if annotation.is_fact_check:
         verdict = annotation.verdict_info

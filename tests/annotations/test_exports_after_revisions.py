@@ -131,3 +131,9 @@ def test_markdown_presenter_without_detached_annotations_has_no_such_section(rev
     views, _ = article_annotations(article=revised["article"], user=AnonymousUser())
     text = article_markdown(article=revised["article"], block_views=views, base_url="https://example.org")
     assert "Notes on earlier wording" not in text
+
+
+def test_the_atom_feed_marks_a_fact_check_whose_text_changed(client, revised):
+    feed = client.get(reverse("annotations:article-feed", kwargs={"slug": revised["article"].slug})).content.decode()
+    assert "The text this fact-check refers to has changed since it was written" in feed
+    assert "It was written on: “4.1 percent”" in feed
