@@ -8,11 +8,15 @@
   meaning-bearing change), scoring candidates against the words the author
   annotated (``original_quote``; for a whole-paragraph annotation the
   paragraph's text in the revision it was written on), writes the new
-  anchors, and appends one log row per annotation whose anchor it changed. Nothing is ever deleted: an annotation it cannot place is marked
-  *needs re-anchoring* (for a moderator) or *orphaned* (its text was removed),
-  and keeps its quote, its original quote and the revision it was written on.
-* ``reattach_annotation`` and ``confirm_orphan`` are the moderators' decisions
-  on those annotations (admin), each logged.
+  anchors, and appends one log row per annotation whose anchor it changed.
+  Nothing is ever deleted: an annotation it cannot place is marked *needs
+  re-anchoring* (for a moderator) or *orphaned* (its text was removed), and
+  keeps its quote, its original quote and the revision it was written on.
+* ``reanchor_after_revision`` is the revision hook (``articles.hooks``) that
+  calls it and records the counts on the revision.
+
+The moderators' decisions on those annotations are in
+``annotations.services.anchor_review``.
 
 Log rows go to ``ModerationLog`` (append-only; from_status = to_status, since
 re-anchoring never changes an annotation's moderation status). The anchor
