@@ -257,6 +257,13 @@ class Annotation(models.Model):
             models.Index(fields=["created_at"], condition=Q(open_flag_count__gt=0), name="annotation_flagged_idx"),
             # an author's own annotations
             models.Index(fields=["author", "-created_at"], name="annotation_author_idx"),
+            # the moderation queue's "text changed" section and the admin index's count (needs_anchor_review):
+            # a few rows among all annotations
+            models.Index(
+                fields=["created_at"],
+                condition=Q(anchor_state__in=["needs_reanchoring", "orphaned"]),
+                name="annotation_anchor_review_idx",
+            ),
         ]
 
     def __str__(self) -> str:
