@@ -36,7 +36,7 @@ from annotations.anchoring.matcher import DEFAULT_MIN_SCORE, AnchorInput, Method
 from annotations.caching import bump_article
 from annotations.models import Annotation, ModerationLog
 from articles.models import Article, ArticleRevision, Block
-from articles.revisions import BlockState, in_order
+from articles.revisions import BlockState, in_order, text_at
 
 State = Annotation.AnchorState
 Action = ModerationLog.Action
@@ -209,8 +209,8 @@ def _paragraph_texts_then(
 
     That revision is the one a moderator last re-attached it on, else the one
     it was written on. Replays the recorded changes of the article's
-    revisions up to the newest needed (1 query, only when there are such
-    annotations). An annotation whose paragraph is not in that text gets no
+    revisions (``articles.revisions.text_at``; 1 query, only when there are
+    such annotations). An annotation whose paragraph is not in that text gets no
     entry (the matcher then uses the text before this revision).
     """
     wanted: dict[int, int] = {}  # annotation pk -> revision pk
@@ -220,21 +220,13 @@ def _paragraph_texts_then(
             wanted[a.pk] = pk
     if not wanted:
         return {}
-    rows = ArticleRevision.objects.filter(article=article, number__lt=revision.number).order_by("number")
-    texts: dict[str, str] = {}
-    at: dict[int, dict[str, str]] = {}
+    earlier = list(ArticleRevision.objects.filter(article=article, number__lt=revision.number).order_by("number"))
     needed = set(wanted.values())
-    for pk, changes in rows.values_list("pk", "changes"):
-        for change in changes:
-            if change.get("change") == ArticleRevision.Change.REMOVED:
-                texts.pop(change["key"], None)
-            else:
-                texts[change["key"]] = change.get("new_text", "")
-        if pk in needed:
-            at[pk] = dict(texts)
-            needed.discard(pk)
-            if not needed:
-                break
+    at = {
+        r.pk: {block.key: block.text for block in text_at(earlier[: i + 1])}
+        for i, r in enumerate(earlier)
+        if r.pk in needed
+    }
     out = {}
     for a in annotations:
         key = states[a.block_id].key
