@@ -74,8 +74,11 @@ def _evidence(annotation: Annotation) -> str:
 
 
 def _dates(value) -> tuple[str, str]:
-    """(ISO 8601, "29 Nov 2026") in the site's time zone, as the ``date`` filter would give."""
-    local = timezone.localtime(value)
+    """(ISO 8601 to the second, "29 Nov 2026") in the site's time zone, as the ``date`` filter would give.
+
+    No microseconds: HTML's ``<time datetime>`` allows at most three fraction digits.
+    """
+    local = timezone.localtime(value).replace(microsecond=0)
     return local.isoformat(), f"{local.day} {MONTHS_3[local.month].title()} {local.year}"
 
 
