@@ -5,6 +5,13 @@ servers count together. Rates come from ``settings.RATE_LIMITS``; accounts
 younger than ``RATE_LIMIT_NEW_ACCOUNT_AGE`` get the stricter "new" rate,
 trusted annotators and moderators the "trusted" one. Over the limit, the
 view is not run and the client gets a 429 page with ``Retry-After``.
+
+With the cache unreachable nothing can be counted. The actions in
+``settings.RATE_LIMITS_FAIL_CLOSED`` (logging in, signing up, password
+resets) then answer 503 "temporarily unavailable, try again in a minute"
+without running the view; the others run uncounted (fail open). The cache
+backend tells it is down through its ``unavailable`` attribute
+(``config.cache.ResilientRedisCache``); a backend without one is never down.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import datetime as dt
 from functools import wraps
 
 from django.conf import settings
+from django.core.cache import caches
 from django.shortcuts import render
 from django.utils import timezone
 from django_ratelimit.core import get_usage
@@ -42,7 +50,10 @@ def tier(user) -> str:
 
 
 def retry_after(request, action: str) -> int | None:
-    """Count this request against ``action``'s limits; seconds to wait when over one."""
+    """Count this request against ``action``'s limits; seconds to wait when over one.
+
+    Raises ``CacheUnavailable`` for a fail-closed action when the counters cannot be reached.
+    """
     rates = settings.RATE_LIMITS.get(action, {})
     checks = []
     who = tier(request.user)
@@ -55,9 +66,33 @@ def retry_after(request, action: str) -> int | None:
     wait = None
     for key, rate in checks:
         usage = get_usage(request, group=f"{action}:{key}", key=key, rate=rate, method="POST", increment=True)
+        if _counters_unavailable():
+            if action in getattr(settings, "RATE_LIMITS_FAIL_CLOSED", ()):
+                raise CacheUnavailable(action)
+            return None  # fail open: this action runs uncounted while the cache is down
         if usage and usage["should_limit"]:
             wait = max(wait or 0, max(int(usage["time_left"]), 1))
     return wait
+
+
+class CacheUnavailable(Exception):
+    """The rate-limit counters cannot be read or written (the cache is down)."""
+
+
+def _counters_unavailable() -> bool:
+    backend = caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
+    return bool(getattr(backend, "unavailable", False))
+
+
+def temporarily_unavailable(request):
+    response = render(
+        request,
+        "503.html",
+        {"message": "Signing in and signing up are temporarily unavailable."},
+        status=503,
+    )
+    response["Retry-After"] = "60"
+    return response
 
 
 def too_many_requests(request, seconds: int):
@@ -75,7 +110,10 @@ def rate_limited(action: str):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if request.method == "POST":
-                seconds = retry_after(request, action)
+                try:
+                    seconds = retry_after(request, action)
+                except CacheUnavailable:
+                    return temporarily_unavailable(request)
                 if seconds is not None:
                     return too_many_requests(request, seconds)
             return view(request, *args, **kwargs)

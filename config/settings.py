@@ -106,6 +106,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 # Cache: local memory by default; redis://127.0.0.1:6379/0 in production.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://annotations-site")}
 CACHES["default"].setdefault("KEY_PREFIX", env.str("CACHE_KEY_PREFIX", default="annot"))
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # The cache is optional at run time (config/cache.py): with Redis down,
+    # reads miss and writes are skipped, pages render from the database.
+    # Short socket timeouts so a Redis that hangs costs a request at most ~1s.
+    CACHES["default"]["BACKEND"] = "config.cache.ResilientRedisCache"
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "socket_connect_timeout": env.float("CACHE_CONNECT_TIMEOUT", default=0.5),
+            "socket_timeout": env.float("CACHE_SOCKET_TIMEOUT", default=1.0),
+        }
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -177,12 +188,18 @@ RATE_LIMITS = {
     "login": {"anonymous": "10/15m", "ip": "30/15m", "username": "10/15m"},
     "password_reset": {"anonymous": "5/h", "member": "5/h", "new": "5/h", "trusted": "5/h", "ip": "10/h"},
 }
+# With the cache (where limits count) unreachable, these limits refuse the
+# request with a 503 ("try again in a minute") instead of letting it through
+# uncounted: logging in and signing up are what password guessing and sign-up
+# spam hit, and a reset sends mail. The others (annotate, edit, flag) fail
+# open: they need a logged-in account and go through moderation anyway.
+RATE_LIMITS_FAIL_CLOSED = ("login", "signup", "password_reset")
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
     # Counting in process memory is right for one development process; use
     # Redis (CACHE_URL) whenever more than one process serves the site.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
-elif CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+elif CACHES["default"]["BACKEND"] == "config.cache.ResilientRedisCache":
     # django-ratelimit lists django-redis, but Django's own Redis backend has
     # the atomic add/incr it needs (the two-app-server test proves limits
     # count across servers).

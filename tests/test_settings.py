@@ -81,8 +81,9 @@ def test_database_url_selects_postgresql():
 
 def test_cache_url_selects_redis():
     settings = settings_from(CACHE_URL="redis://127.0.0.1:6379/0")
-    # Django's own Redis backend (django-environ picks it when django-redis is not installed)
-    assert settings["cache_backend"] == "django.core.cache.backends.redis.RedisCache"
+    # Django's own Redis backend (django-environ picks it when django-redis is not installed),
+    # wrapped so that an unreachable Redis is a cache miss, not a 500 (config/cache.py)
+    assert settings["cache_backend"] == "config.cache.ResilientRedisCache"
     assert settings["cache_location"] == "redis://127.0.0.1:6379/0"
 
 
