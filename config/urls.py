@@ -11,7 +11,7 @@ from django.urls import include, path
 import articles.urls
 from accounts.ratelimits import rate_limited
 from annotations.views.article import article_detail
-from config.health import healthz
+from config.health import healthz, readyz
 
 articles_patterns = [
     *articles.urls.urlpatterns,
@@ -20,6 +20,7 @@ articles_patterns = [
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     # the admin's login counts against the same limits as the site's
     path("admin/login/", rate_limited("login")(admin.site.login)),
     path("admin/", admin.site.urls),
