@@ -5,6 +5,13 @@ a template include costs about half a millisecond, so the card is built
 here with ``format_html`` (every value escaped, except ``body_html``, which
 ``annotations.rendering`` sanitised when it was saved). Every page that
 shows annotations uses this one renderer through ``{% annotation_card %}``.
+
+Bidirectional text: user text inlined in running text (the claim, the
+earlier wording, evidence titles, tags, names, the moderator's reason) is
+wrapped in ``<bdi>``, so a right-to-left override or embedding in it
+(accepted at input: see ``accounts.text``) cannot reverse the quotation marks
+and words around it. The quote stands alone in its ``<blockquote>``, a
+paragraph of its own, which isolates it already.
 """
 
 from __future__ import annotations
@@ -51,6 +58,11 @@ def _e(value) -> str:
     return escape(str(value), quote=True)
 
 
+def _bdi(value) -> str:
+    """User text, escaped and isolated for bidirectional layout (``<bdi>``)."""
+    return f"<bdi>{escape(str(value), quote=True)}</bdi>"
+
+
 def _evidence(annotation: Annotation) -> str:
     sources = annotation.evidence_sources
     if not annotation.is_fact_check or not sources:
@@ -68,7 +80,7 @@ def _evidence(annotation: Annotation) -> str:
             else ""
         )
         items.append(
-            f'<li><a href="{_e(source.url)}" rel="nofollow noopener ugc">{_e(source.title)}</a>{archived}{excerpt}</li>'
+            f'<li><a href="{_e(source.url)}" rel="nofollow noopener ugc">{_bdi(source.title)}</a>{archived}{excerpt}</li>'
         )
     return f'<div class="evidence"><p class="evidence-label">Evidence</p><ul>{"".join(items)}</ul></div>'
 
@@ -120,7 +132,7 @@ def render_card(annotation: Annotation, *, user) -> SafeString:
     if fact_check and annotation.anchor_state == Annotation.AnchorState.NEEDS_REANCHORING:
         # never shown as if nothing happened: the verdict was given on other words (issue 13)
         checked = annotation.original_quote or quote
-        words = f" It checked: “{_e(checked)}”." if checked else " It checked an earlier wording of the paragraph."
+        words = f" It checked: “{_bdi(checked)}”." if checked else " It checked an earlier wording of the paragraph."
         parts.append(
             '<p class="earlier-wording-note fact-check-changed"><strong>The text this fact-check refers to has '
             f"changed since it was checked.</strong>{words}</p>"
@@ -128,7 +140,7 @@ def render_card(annotation: Annotation, *, user) -> SafeString:
     elif getattr(annotation, "text_changed", False):
         original = annotation.original_quote
         if original and original != quote:
-            parts.append(f'<p class="earlier-wording-note">This refers to an earlier wording: “{_e(original)}”.</p>')
+            parts.append(f'<p class="earlier-wording-note">This refers to an earlier wording: “{_bdi(original)}”.</p>')
         elif not quote:
             parts.append('<p class="earlier-wording-note">This refers to an earlier wording of the paragraph.</p>')
         else:
@@ -142,7 +154,7 @@ def render_card(annotation: Annotation, *, user) -> SafeString:
             "after the text changed.</p>"
         )
     if fact_check and annotation.claim and annotation.claim != quote:
-        parts.append(f'<p class="claim"><strong>Claim:</strong> {_e(annotation.claim)}</p>')
+        parts.append(f'<p class="claim"><strong>Claim:</strong> {_bdi(annotation.claim)}</p>')
     # body_html was sanitised by nh3 when saved (annotations.rendering)
     parts.append(f'<div class="annotation-body">{annotation.body_html}</div>')
     evidence = _evidence(annotation)
@@ -151,18 +163,18 @@ def render_card(annotation: Annotation, *, user) -> SafeString:
     tags = annotation.tag_list
     if tags:
         links = "".join(
-            f'<li><a class="tag" href="{_e(_tag_url(t.slug))}" rel="tag">{_e(t.name)}</a></li>' for t in tags
+            f'<li><a class="tag" href="{_e(_tag_url(t.slug))}" rel="tag">{_bdi(t.name)}</a></li>' for t in tags
         )
         parts.append(f'<ul class="tag-list" aria-label="Tags">{links}</ul>')
     if annotation.moderation_reason and is_own and status != Annotation.Status.APPROVED:
         parts.append(
-            f'<p class="moderation-reason"><strong>Moderator’s reason:</strong> {_e(annotation.moderation_reason)}</p>'
+            f'<p class="moderation-reason"><strong>Moderator’s reason:</strong> {_bdi(annotation.moderation_reason)}</p>'
         )
 
     author = annotation.author
     if author is not None:
         name = author.get_username()
-        who = f'<a href="{_e(_author_url(name))}">{_e(name)}</a>'
+        who = f'<a href="{_e(_author_url(name))}">{_bdi(name)}</a>'
     else:
         who = "a former user"
     iso, day = _dates(annotation.created_at)

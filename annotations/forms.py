@@ -1,7 +1,8 @@
 from django import forms
 from django.forms import formset_factory
 
-from annotations.models import BODY_MAX_LENGTH, CLAIM_MAX_LENGTH, QUOTE_MAX_LENGTH, Annotation, Flag
+from accounts.text import NormalisedURLField, no_control_characters
+from annotations.models import BODY_MAX_LENGTH, CLAIM_MAX_LENGTH, QUOTE_MAX_LENGTH, Annotation, Flag, http_url
 from annotations.services import MAX_EVIDENCE, EvidenceInput, QuoteInput
 from annotations.tagging import MAX_TAGS
 from annotations.verdicts import Verdict
@@ -82,20 +83,31 @@ class AnnotationForm(forms.Form):
         )
 
 
+class EvidenceURLField(NormalisedURLField):
+    """An evidence or archived-copy URL: normalised, then http(s) only, with the model's one message
+    (Django's own "Enter a valid URL." would come first for ``javascript:…``, and contradict it)."""
+
+    default_validators = [http_url]
+
+
 class EvidenceForm(forms.Form):
-    url = forms.URLField(label="Source URL", max_length=1000, required=False, assume_scheme="https")
-    title = forms.CharField(label="Source title", max_length=300, required=False)
+    url = EvidenceURLField(label="Source URL", max_length=1000, required=False, assume_scheme="https")
+    title = forms.CharField(label="Source title", max_length=300, required=False, validators=[no_control_characters])
     excerpt = forms.CharField(
-        label="Quoted excerpt (optional)", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        label="Quoted excerpt (optional)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        validators=[no_control_characters],
     )
-    archived_url = forms.URLField(
+    archived_url = EvidenceURLField(
         label="Archived copy URL (optional)", max_length=1000, required=False, assume_scheme="https"
     )
 
     def clean(self):
         data = super().clean()
         filled = any(data.get(name) for name in ("url", "title", "excerpt", "archived_url"))
-        if filled and not data.get("url"):
+        if filled and not data.get("url") and "url" not in self.errors:
             self.add_error("url", "Give the source's URL.")
         if filled and not data.get("title"):
             self.add_error("title", "Give the source's title.")

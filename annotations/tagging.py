@@ -6,6 +6,8 @@ import re
 
 from django.core.exceptions import ValidationError
 
+from accounts.text import no_control_characters
+
 MAX_TAGS = 10
 TAG_MAX_LENGTH = 40
 # starts with a letter or digit (a tag of only "_" or punctuation would have an empty slug)
@@ -19,10 +21,13 @@ def normalise_tag(name: str) -> str:
 def parse_tags(value: str | list[str]) -> list[str]:
     """Split a comma-separated string (or list) into normalised, unique tag names.
 
-    Raises ``ValidationError`` for too many tags, a tag that is too long, or
+    Raises ``ValidationError`` for a control character, too many tags, a tag that is too long, or
     characters outside letters, digits, spaces and . ' & + -.
     """
     raw = value.split(",") if isinstance(value, str) else list(value)
+    for item in raw:
+        # refused before normalising: str.split() would turn some of them (U+000B, U+001C…) into spaces
+        no_control_characters(item)
     names: list[str] = []
     for item in raw:
         name = normalise_tag(str(item))

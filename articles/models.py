@@ -14,6 +14,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.text import normalise_url
+
 
 class ArticleQuerySet(models.QuerySet):
     def published(self) -> ArticleQuerySet:
@@ -111,6 +113,14 @@ class Source(models.Model):
 
     def __str__(self) -> str:
         return f"Source of {self.article}"
+
+    URL_FIELDS = ("original_url", "publisher_url", "copy_url", "archived_url")
+
+    def clean_fields(self, exclude=None) -> None:
+        # normalised once, at input (accounts.text.normalise_url): pages and exports show the stored form
+        for name in self.URL_FIELDS:
+            setattr(self, name, normalise_url(getattr(self, name)))
+        super().clean_fields(exclude=exclude)
 
 
 class BlockQuerySet(models.QuerySet):

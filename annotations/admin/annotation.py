@@ -10,7 +10,7 @@ from annotations import services
 from annotations.admin import moderation as admin_moderation
 from annotations.admin import reanchor as admin_reanchor
 from annotations.admin.filters import ArticleFilter, AuthorFilter, FlaggedFilter, TagFilter
-from annotations.forms import small_int
+from annotations.forms import EvidenceURLField, small_int
 from annotations.models import Annotation, Evidence, Flag, ModerationLog, TaggedAnnotation
 from annotations.services import moderation
 from articles.models import Article, Block
@@ -133,7 +133,7 @@ class EvidenceInlineFormSet(forms.BaseInlineFormSet):
 
 class EvidenceInline(admin.TabularInline):
     model = Evidence
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    formfield_overrides = {models.URLField: {"assume_scheme": "https", "form_class": EvidenceURLField}}
     formset = EvidenceInlineFormSet
     extra = 1
     max_num = services.MAX_EVIDENCE

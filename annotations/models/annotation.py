@@ -18,6 +18,7 @@ from django.urls import reverse
 from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
+from accounts.text import no_control_characters, normalise_url
 from annotations.verdicts import Verdict
 from annotations.verdicts import info as verdict_info
 from articles.models import Article, ArticleRevision, Block
@@ -161,20 +162,20 @@ class Annotation(models.Model):
     visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.PUBLIC)
 
     body = models.TextField(
-        validators=[MaxLengthValidator(BODY_MAX_LENGTH)],
+        validators=[MaxLengthValidator(BODY_MAX_LENGTH), no_control_characters],
         help_text="Plain text with a little Markdown: *emphasis*, **strong**, [links](https://…), lists, > quotes.",
     )
     body_html = models.TextField(editable=False, blank=True)
 
     # target: an exact quote inside the paragraph (optional), offsets in code points
-    quote = models.TextField(blank=True, validators=[MaxLengthValidator(QUOTE_MAX_LENGTH)])
+    quote = models.TextField(blank=True, validators=[MaxLengthValidator(QUOTE_MAX_LENGTH), no_control_characters])
     quote_prefix = models.CharField(max_length=64, blank=True)
     quote_suffix = models.CharField(max_length=64, blank=True)
     quote_start = models.PositiveIntegerField(null=True, blank=True)
     quote_end = models.PositiveIntegerField(null=True, blank=True)
 
     # fact-check part (the body is the explanation)
-    claim = models.TextField(blank=True, validators=[MaxLengthValidator(CLAIM_MAX_LENGTH)])
+    claim = models.TextField(blank=True, validators=[MaxLengthValidator(CLAIM_MAX_LENGTH), no_control_characters])
     verdict = models.CharField(max_length=20, choices=Verdict.choices, blank=True)
 
     # moderation
@@ -339,8 +340,10 @@ class Evidence(models.Model):
 
     annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="evidence")
     url = models.URLField("URL", max_length=1000, validators=[http_url])
-    title = models.CharField(max_length=300)
-    excerpt = models.TextField("quoted excerpt", blank=True, validators=[MaxLengthValidator(2000)])
+    title = models.CharField(max_length=300, validators=[no_control_characters])
+    excerpt = models.TextField(
+        "quoted excerpt", blank=True, validators=[MaxLengthValidator(2000), no_control_characters]
+    )
     archived_url = models.URLField("archived copy URL", max_length=1000, blank=True, validators=[http_url])
     position = models.PositiveSmallIntegerField(default=0)
 
@@ -351,3 +354,9 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean_fields(self, exclude=None) -> None:
+        # normalised once, at input (the services' check_evidence and the admin both validate through here);
+        # every page, feed and export then shows the stored form
+        self.url, self.archived_url = normalise_url(self.url), normalise_url(self.archived_url)
+        super().clean_fields(exclude=exclude)

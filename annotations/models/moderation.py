@@ -7,6 +7,7 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 
+from accounts.text import no_control_characters
 from annotations.models.annotation import Annotation
 
 
@@ -88,7 +89,7 @@ class Flag(models.Model):
     annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="flags")
     reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="flags")
     reason = models.CharField(max_length=12, choices=Reason.choices)
-    text = models.TextField("details", blank=True, validators=[MaxLengthValidator(1000)])
+    text = models.TextField("details", blank=True, validators=[MaxLengthValidator(1000), no_control_characters])
     resolution = models.CharField(max_length=8, choices=Resolution.choices, default=Resolution.OPEN)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.text import no_control_characters
 from annotations.anchoring.quotes import AnchorError, resolve_quote
 from annotations.caching import bump_article
 from annotations.models import Annotation, Evidence, Tag
@@ -81,6 +82,11 @@ def check_quote(annotation: Annotation, quote: QuoteInput) -> None:
     Shared by the public form (through the services) and the admin form, so both refuse the same quotes
     with the same messages.
     """
+    try:
+        # the one rule for user text (a quote with a control character could never match a paragraph anyway)
+        no_control_characters(quote.exact)
+    except ValidationError as exc:
+        raise ValidationError({"quote": exc.messages}) from None
     try:
         anchor = resolve_quote(
             annotation.block.text,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils.text import slugify
 
+from accounts.text import normalise_url
 from articles import revisions
 from articles.models import Article, ArticleRevision, Block, Source
 from articles.parsing import ParsedArticle
@@ -185,7 +186,8 @@ def _apply_article_fields(article: Article, parsed: ParsedArticle, identity: str
 
 def _fill_source(source: Source, parsed: ParsedArticle, result: ImportResult) -> None:
     facts = {
-        "original_url": parsed.source.original_url,
+        # stored as a valid URI, as the admin stores it (Source.clean_fields); the import identity keeps the file's text
+        "original_url": normalise_url(parsed.source.original_url),
         "publisher_name": parsed.source.publisher_name,
         "copy_published_on": parsed.source.copy_published_on,
         "copy_language": parsed.language,

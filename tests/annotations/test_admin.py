@@ -220,7 +220,8 @@ REFUSED = {
     "evidence url javascript:": (
         {"verdict": "false"},
         [{"url": "javascript:alert(1)", "title": "x"}],
-        "Enter a valid URL.",
+        # one message for every URL that is not http(s) (issue 18: it was "Enter a valid URL.")
+        "Enter an http:// or https:// address.",
     ),
     "note with evidence": (
         {"kind": "note"},

@@ -179,7 +179,8 @@ BAD_INPUT = {
     ),
     "evidence url javascript:": (
         fact_check_data(evidence=[{"url": "javascript:alert(1)", "title": "x"}]),
-        "Enter a valid URL.",
+        # one message for every URL that is not http(s) (issue 18: it was "Enter a valid URL.")
+        "Enter an http:// or https:// address.",
     ),
     "evidence url ftp:": (
         fact_check_data(evidence=[{"url": "ftp://files.example.org/x", "title": "x"}]),

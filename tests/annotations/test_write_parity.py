@@ -34,6 +34,14 @@ pytestmark = pytest.mark.django_db
 
 TEXT = "The minister said the budget grew by four percent last year, and the budget grew again this year."
 SOURCE = {"url": "https://stats.example.org/2023", "title": "Budget statistics"}
+CONTROL_VT = (
+    "Remove the invisible control character U+000B: text may contain line breaks and tabs, "
+    "but no other control characters."
+)
+CONTROL_ESC = (
+    "Remove the invisible control character U+001B: text may contain line breaks and tabs, "
+    "but no other control characters."
+)
 
 
 @dataclass(frozen=True)
@@ -94,6 +102,23 @@ CASES = {
         note(tags=f"budget, {'a' * 41}"),
     ),
     "empty body": Case("This field is required.", note(body="")),
+    # one rule for user text (accounts.text): control characters other than tab and line breaks are refused
+    "control character in the body": Case(CONTROL_VT, note(body="A note\x0bwith a vertical tab.")),
+    "escape character in the claim": Case(CONTROL_ESC, fact_check(claim="The \x1b[31mbudget"), (SOURCE,)),
+    "control character in the quote": Case(CONTROL_VT, note(quote="the budget\x0bgrew")),
+    "control character in a tag": Case(CONTROL_VT, note(tags="budget, tax\x0bes")),
+    "C1 control in an evidence title": Case(
+        "Remove the invisible control character U+0085: text may contain line breaks and tabs, "
+        "but no other control characters.",
+        fact_check(),
+        ({"url": "https://stats.example.org/2023", "title": "Budget\x85statistics"},),
+    ),
+    "DEL in an evidence excerpt": Case(
+        "Remove the invisible control character U+007F: text may contain line breaks and tabs, "
+        "but no other control characters.",
+        fact_check(),
+        ({**SOURCE, "excerpt": "Spending rose\x7f."},),
+    ),
     "fact-check without a verdict": Case("A fact-check needs a verdict.", fact_check(verdict=""), (SOURCE,)),
     "paragraph of another article": Case("That paragraph is not part of this article.", note(), block="other article"),
     "image block": Case("Image placeholders cannot be annotated; choose a paragraph.", note(), block="image"),

@@ -545,7 +545,7 @@ def test_annotation_partial_says_when_it_refers_to_an_earlier_wording(sample, ed
     from annotations.cards import render_card
 
     html = render_card(a, user=AnonymousUser())
-    assert "This refers to an earlier wording: “they didn&#x27;t think we had a chance”" in html
+    assert "This refers to an earlier wording: “<bdi>they didn&#x27;t think we had a chance</bdi>”" in html
     assert "<mark>they did not think we had a chance</mark>" in html
 
 
@@ -945,7 +945,7 @@ def test_a_fact_check_on_changed_words_is_flagged_and_says_so_to_readers(sample,
     assert "a number changed (“300” → “30”)" in log.reason
     card = render_card(a, user=AnonymousUser())
     assert "The text this fact-check refers to has changed since it was checked." in card
-    assert "It checked: “more than 300 million”" in card
+    assert "It checked: “<bdi>more than 300 million</bdi>”" in card
     html = render_to_string("annotations/_earlier_wording.html", {"earlier": earlier_wording(sample, None)})
     assert f'id="a-{a.pk}"' in html and "a moderator will re-check it" in html
 
