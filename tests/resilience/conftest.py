@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import secrets
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from django.test import override_settings
@@ -111,3 +117,97 @@ def own_redis(tmp_path):
     finally:
         server.kill()
         _forget_outages()
+
+
+# ---------------------------------------------------------------- a production app server
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+# bench/load.py's HTTP client (standard library only), as tests/deploy uses it.
+_spec = importlib.util.spec_from_file_location("bench_load_resilience", BASE_DIR / "bench" / "load.py")
+_load = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = _load
+_spec.loader.exec_module(_load)
+Client = _load.Client
+
+
+def production_env(tmp_path, port: int, **overrides) -> dict:
+    """The environment of a gunicorn server on the production settings (DEBUG off), one worker."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "GUNICORN_", "RATE_LIMIT"))}
+    return {
+        **base,
+        "DJANGO_SETTINGS_MODULE": "tests.deploy.server_settings",
+        "DJANGO_READ_DOT_ENV": "0",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'site.sqlite3'}",
+        "CACHE_URL": "locmemcache://resilience",
+        "STATIC_ROOT": str(tmp_path / "static"),
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "SITE_URL": f"http://127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "1",
+        "GUNICORN_MAX_REQUESTS": "0",
+        "GUNICORN_ACCESS_LOG": "off",
+        "LOG_LEVEL": "WARNING",
+        **overrides,
+    }
+
+
+def _manage(args: list[str], env: dict) -> None:
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, f"manage.py {args}: {done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+
+
+class Gunicorn:
+    """``gunicorn -c config/gunicorn.py config.wsgi`` with the demo data, in its own process group."""
+
+    def __init__(self, env: dict, log_path: Path):
+        self.env, self.log_path = env, log_path
+        self.port = int(env["PORT"])
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        _manage(["migrate", "--noinput"], self.env)
+        _manage(["setup_demo"], {**self.env, "DEBUG": "true"})  # demo accounts only with DEBUG on
+        _manage(["collectstatic", "--noinput"], self.env)
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi"],
+                cwd=BASE_DIR,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + 30
+        while True:
+            assert self.proc.poll() is None, self.log()[-3000:]
+            try:
+                if self.client(timeout=5).get("/healthz").status == 200:
+                    return
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "gunicorn did not answer /healthz in 30 s"
+            time.sleep(0.2)
+
+    def client(self, **kw):
+        return Client("127.0.0.1", self.port, **kw)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)  # the process group this server leads
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(5)

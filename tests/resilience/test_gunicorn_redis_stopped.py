@@ -7,92 +7,24 @@ touched), one gunicorn worker (so "one warning" is countable in its log).
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
-import secrets
-import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.resilience.conftest import _free_port
+from tests.resilience.conftest import Client, Gunicorn, _free_port, production_env
 
-BASE_DIR = Path(__file__).resolve().parents[2]
 ARTICLE = "/articles/altman-reflections/"
-
-_spec = importlib.util.spec_from_file_location("bench_load_resilience", BASE_DIR / "bench" / "load.py")
-_load = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = _load
-_spec.loader.exec_module(_load)
-Client = _load.Client
-
-
-def _run(args, env):
-    done = subprocess.run(args, cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, f"{args}: {done.stdout[-2000:]}\n{done.stderr[-2000:]}"
 
 
 @pytest.fixture
 def server(own_redis, tmp_path):
-    port = _free_port()
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "GUNICORN_", "RATE_LIMIT"))}
-    env = {
-        **base,
-        "DJANGO_SETTINGS_MODULE": "tests.deploy.server_settings",
-        "DJANGO_READ_DOT_ENV": "0",
-        "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'site.sqlite3'}",
-        "CACHE_URL": own_redis.url,
-        "STATIC_ROOT": str(tmp_path / "static"),
-        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "SITE_URL": f"http://127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "1",
-        "GUNICORN_MAX_REQUESTS": "0",
-        "GUNICORN_ACCESS_LOG": "off",
-        "LOG_LEVEL": "WARNING",
-    }
-    _run([sys.executable, "manage.py", "migrate", "--noinput"], env)
-    _run([sys.executable, "manage.py", "setup_demo"], {**env, "DEBUG": "true"})
-    _run([sys.executable, "manage.py", "collectstatic", "--noinput"], env)
-    log_path = tmp_path / "gunicorn.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi"],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    gunicorn = Gunicorn(production_env(tmp_path, _free_port(), CACHE_URL=own_redis.url), tmp_path / "gunicorn.log")
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, log_path.read_text(errors="replace")[-3000:]
-            try:
-                if Client("127.0.0.1", port, timeout=5).get("/healthz").status == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "gunicorn did not answer /healthz in 30 s"
-            time.sleep(0.2)
-        yield port, log_path
+        gunicorn.start()
+        yield gunicorn.port, gunicorn.log_path
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
+        gunicorn.stop()
 
 
 def _readyz(port) -> tuple[int, dict]:
