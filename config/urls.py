@@ -11,6 +11,7 @@ from django.urls import include, path
 import articles.urls
 from accounts.ratelimits import rate_limited
 from annotations.views.article import article_detail
+from config.favicon import favicon
 from config.health import healthz, readyz
 
 articles_patterns = [
@@ -20,6 +21,7 @@ articles_patterns = [
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("readyz", readyz, name="readyz"),
     # the admin's login counts against the same limits as the site's
     path("admin/login/", rate_limited("login")(admin.site.login)),

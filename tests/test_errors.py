@@ -109,3 +109,10 @@ def test_500_renders_with_an_empty_context():
     assert "Something went wrong on our side" in page
     assert not INLINE.search(page)
     assert "{{" not in page and "{%" not in page
+
+
+def test_favicon_ico_answers(client, production):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] in ("image/x-icon", "image/vnd.microsoft.icon")
+    assert response.content[:4] == b"\x00\x00\x01\x00"  # an ICO file
