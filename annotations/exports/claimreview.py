@@ -17,7 +17,16 @@ only for a fact-check with neither claim nor quote, the annotation's block.
 
 Ratings follow ``annotations.verdicts``: ``ratingValue``/``bestRating``/
 ``worstRating`` appear only for verdicts with a number on the published
-scale; every review carries the verdict's label as ``alternateName``.
+scale; every review carries the verdict's label as ``name`` and
+``alternateName``.
+
+Who made the claim (``itemReviewed.author``) and when (``datePublished``):
+the words checked are those of the copy we store. In a translation they are
+the publisher's (``Source.publisher_name``, an Organization) and date from
+the copy (``copy_published_on``, else the article's ``published_on``);
+otherwise they are the original author's (a Person) and date from the
+original (else from the copy). Nothing is invented: an unknown author or date
+is left out.
 """
 
 from __future__ import annotations
@@ -75,6 +84,23 @@ def _source_of(article: Article):
     return getattr(article, "source", None)
 
 
+def _claim_author_and_date(article: Article, source) -> tuple[dict[str, Any] | None, date | None]:
+    """Who published the words checked, and when: the copy's publisher for a translation, else the original's author."""
+    copy_date = (source.copy_published_on if source is not None else None) or article.published_on
+    if source is None:
+        return None, copy_date
+    if source.is_translation:
+        publisher = source.publisher_name.strip()
+        if not publisher:
+            return None, copy_date
+        organization: dict[str, Any] = {"@type": "Organization", "name": publisher}
+        if source.publisher_url:
+            organization["url"] = source.publisher_url
+        return organization, copy_date
+    author = source.original_author.strip()
+    return ({"@type": "Person", "name": author} if author else None), source.original_published_on or copy_date
+
+
 def claim_reviewed_text(annotation: Annotation) -> str:
     """The claim, else the quote, else the start of the paragraph."""
     text = (annotation.claim or "").strip() or (annotation.quote or "").strip()
@@ -89,7 +115,7 @@ def review_rating(verdict: str) -> dict[str, Any]:
     verdict_ = verdict_info(verdict)
     if verdict_ is None:
         raise ValueError(f"Unknown verdict {verdict!r}.")
-    rating: dict[str, Any] = {"@type": "Rating", "alternateName": verdict_.label}
+    rating: dict[str, Any] = {"@type": "Rating", "name": verdict_.label, "alternateName": verdict_.label}
     if verdict_.rating is not None:
         rating.update(ratingValue=verdict_.rating, bestRating=BEST_RATING, worstRating=WORST_RATING)
     return rating
@@ -115,11 +141,12 @@ def claim_review(annotation: Annotation, *, article: Article, request_or_base_ur
             "headline": article.title,
         },
     }
+    author, published = _claim_author_and_date(article, source)
+    if author is not None:
+        claim["author"] = author
+    if published is not None:
+        claim["datePublished"] = _iso_date(published)
     if source is not None:
-        if source.original_author.strip():
-            claim["author"] = {"@type": "Person", "name": source.original_author.strip()}
-        if source.original_published_on:
-            claim["datePublished"] = _iso_date(source.original_published_on)
         if source.original_url:
             first: dict[str, Any] = {"@type": "CreativeWork", "url": source.original_url}
             if source.original_title.strip():

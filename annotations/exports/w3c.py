@@ -13,8 +13,9 @@ How our rows map onto the Web Annotation Data Model
 * ``motivation`` is ``commenting`` for a note and ``assessing`` for a
   fact-check.
 * The annotation's text is one ``TextualBody`` (purpose ``commenting``,
-  ``format`` ``text/plain``: the text as its author wrote it, which may hold a
-  little Markdown), in the article's language. The rendered HTML is *not*
+  ``format`` ``text/markdown``: the text as its author wrote it, in the small
+  Markdown subset of ``annotations.rendering``), in the article's language.
+  The other textual bodies (verdict, claim, tags) are ``text/plain``. The rendered HTML is *not*
   added as a second body: every body of an annotation applies to its target,
   so a sibling HTML body would read as a second, identical comment, and a
   ``Choice`` of the two would hide the text from clients that look for a
@@ -139,8 +140,8 @@ def creator_iri(username: str, *, base_url: str) -> str | None:
 # --- one annotation -------------------------------------------------------
 
 
-def _text_body(value: str, *, purpose: str, language: str | None) -> JSON:
-    body: JSON = {"type": "TextualBody", "purpose": purpose, "value": value, "format": "text/plain"}
+def _text_body(value: str, *, purpose: str, language: str | None, media_type: str = "text/plain") -> JSON:
+    body: JSON = {"type": "TextualBody", "purpose": purpose, "value": value, "format": media_type}
     if language:
         body["language"] = language
     return body
@@ -236,7 +237,9 @@ def annotation_to_jsonld(annotation: Annotation, *, base_url: str, context: bool
     text_language = language_tag(article.language)
     site_language = language_tag(settings.LANGUAGE_CODE)
 
-    bodies: list[JSON] = [_text_body(annotation.body, purpose="commenting", language=text_language)]
+    bodies: list[JSON] = [
+        _text_body(annotation.body, purpose="commenting", language=text_language, media_type="text/markdown")
+    ]
     if annotation.is_fact_check:
         verdict = verdict_info(annotation.verdict)
         label = verdict.label if verdict else annotation.get_verdict_display()

@@ -3,9 +3,11 @@
 import json
 import re
 from datetime import UTC, date, datetime
+from io import StringIO
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.core.management import call_command
 from django.template import Context, Template
 from django.test import RequestFactory, override_settings
 
@@ -50,6 +52,7 @@ def test_claim_review_has_every_required_property(article, fact_check):
     assert review["claimReviewed"] == "Budget grew 4%"
     assert review["reviewRating"] == {
         "@type": "Rating",
+        "name": "Misleading",  # Google recommends name (issue 18)
         "alternateName": "Misleading",
         "ratingValue": 2,
         "bestRating": 5,
@@ -79,9 +82,9 @@ def test_ratings_only_where_the_verdict_has_a_number(article, paragraph, make_an
     info = SCALE[value]
 
     assert rating["@type"] == "Rating"
-    assert rating["alternateName"] == info.label
+    assert rating["name"] == rating["alternateName"] == info.label  # always, with or without a number
     if info.rating is None:
-        assert set(rating) == {"@type", "alternateName"}
+        assert set(rating) == {"@type", "name", "alternateName"}
     else:
         assert (rating["ratingValue"], rating["bestRating"], rating["worstRating"]) == (info.rating, 5, 1)
 
@@ -102,6 +105,56 @@ def test_original_work_from_the_source(article, fact_check):
         "url": "https://news.example.com/budget",
         "headline": "Budget story",
     }
+
+
+def test_a_translation_s_claim_is_its_publisher_s_on_the_copy_s_date(article, fact_check):
+    """The words checked are the copy's: in a translation the publisher made them, on the copy's date."""
+    Source.objects.filter(article=article).update(
+        is_translation=True,
+        original_author="Jane Reporter",
+        original_published_on=date(2024, 3, 5),
+        publisher_name="Republisher Ltd",
+        publisher_url="https://republisher.example/",
+        copy_published_on=date(2024, 3, 9),
+    )
+    item = claim_review(fact_check, article=reload(article), request_or_base_url=BASE)["itemReviewed"]
+
+    assert item["author"] == {"@type": "Organization", "name": "Republisher Ltd", "url": "https://republisher.example/"}
+    assert item["datePublished"] == "2024-03-09"
+
+
+def test_a_translation_without_a_publisher_names_no_author(article, fact_check):
+    # never the original's author: those are not their words
+    Source.objects.filter(article=article).update(
+        is_translation=True, original_author="Jane Reporter", publisher_name="", copy_published_on=None
+    )
+    Article.objects.filter(pk=article.pk).update(published_on=date(2024, 4, 1))
+    item = claim_review(fact_check, article=reload(article), request_or_base_url=BASE)["itemReviewed"]
+
+    assert "author" not in item
+    assert item["datePublished"] == "2024-04-01"  # the copy's date, from the article when the source has none
+
+
+def test_an_original_without_its_date_falls_back_to_the_copy_s(article, fact_check):
+    Source.objects.filter(article=article).update(original_author="Jane Reporter", copy_published_on=date(2024, 5, 6))
+    item = claim_review(fact_check, article=reload(article), request_or_base_url=BASE)["itemReviewed"]
+
+    assert item["author"] == {"@type": "Person", "name": "Jane Reporter"}
+    assert item["datePublished"] == "2024-05-06"
+
+
+def test_every_demo_fact_check_has_the_recommended_properties(db):
+    with override_settings(DEBUG=True):  # setup_demo refuses to run with DEBUG off
+        call_command("setup_demo", stdout=StringIO(), stderr=StringIO())
+    article = Article.objects.get(source__is_translation=True)
+    checks = Annotation.objects.readable().filter(article=article, kind=Annotation.Kind.FACT_CHECK)
+    reviews = claim_reviews(checks, article=reload(article), base_url=BASE)
+    assert reviews and len(reviews) == checks.count()
+    for review in reviews:
+        assert review["reviewRating"]["name"]
+        assert review["itemReviewed"]["author"]["@type"] == "Organization"
+        assert review["itemReviewed"]["author"]["name"] == article.source.publisher_name
+        assert review["itemReviewed"]["datePublished"] == article.source.copy_published_on.isoformat()
 
 
 def test_article_without_source_row(article, fact_check):

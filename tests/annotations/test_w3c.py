@@ -351,10 +351,12 @@ def test_fact_check_is_a_valid_web_annotation_with_all_its_parts(client, fact_ch
             "type": "TextualBody",
             "purpose": "commenting",
             "value": "The *official* figures show 4%.",
-            "format": "text/plain",
+            "format": "text/markdown",  # the author's Markdown source (issue 18: it said text/plain)
             "language": "en",
         }
     ]
+    # the verdict and the claim are plain text (tags carry no format)
+    assert {b["format"] for b in bodies if b.get("purpose") in ("assessing", "describing")} == {"text/plain"}
     assert [b["value"] for b in bodies if b.get("purpose") == "assessing"] == ["Misleading"]
     assert [b["value"] for b in bodies if b.get("purpose") == "describing"] == ["The budget grew by ten percent."]
     assert sorted(b["value"] for b in bodies if b.get("purpose") == "tagging") == sorted(
@@ -407,7 +409,7 @@ def test_note_on_a_whole_paragraph_has_one_comment_body_and_a_bare_fragment_sele
             "type": "TextualBody",
             "purpose": "commenting",
             "value": "Whole-paragraph note.",
-            "format": "text/plain",
+            "format": "text/markdown",
             "language": "en",
         }
     ]
