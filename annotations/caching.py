@@ -7,58 +7,31 @@ their keys, so stale entries are simply never read again. Works the same on
 the local-memory cache and on a Redis cache shared by several app servers.
 
 With the cache unreachable (``config.cache.ResilientRedisCache`` reports it
-through ``unavailable``), a bump cannot be written, and once the cache
-returns it would hold the old version, serving the page from before the
-change. So a bump that did not land is remembered in this process and
-written before the next version is read or bumped here, as soon as the
-cache answers again. (A process that exits before the cache returns loses
-its list; the article's and its source's ``updated_at`` in the fragment
-keys still cover article edits, not annotation changes.)
+through ``unavailable``) the bump cannot be written, and once the cache
+returns (a network cut, or a Redis restart that reloads its data) it would
+still hold the old version and the old page. So a bump that did not land
+moves the article's ``updated_at`` in the database instead, which the
+fragment keys also include (``annotations.views.article``): every app server
+reads the new key on its next request, whichever process missed the bump and
+even if it exited since. One UPDATE per missed bump, only while the cache is
+down; the article's ``updated_at`` is shown to nobody (article revisions
+move it the same way, ``articles.services.blocks``).
 """
 
 from __future__ import annotations
 
-import threading
-
 from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 
-# Articles whose bump was skipped because the cache was down, bumped again when it answers.
-_missed: set[int] = set()
-_missed_lock = threading.Lock()
+from articles.models import Article
 
 
 def _key(article_id: int) -> str:
     return f"article-version:{article_id}"
 
 
-def _cache_down() -> bool:
-    return bool(getattr(cache, "unavailable", False))
-
-
-def _write_bump(article_id: int) -> bool:
-    """Move the article's version on; False when the cache did not take it."""
-    try:
-        cache.incr(_key(article_id))
-    except ValueError:  # not cached yet (or the cache is down): start a fresh version
-        cache.set(_key(article_id), 2, timeout=None)
-    return not _cache_down()
-
-
-def _replay_missed() -> None:
-    if not _missed:
-        return
-    with _missed_lock:
-        pending = sorted(_missed)
-        _missed.clear()
-    for article_id in pending:
-        if not _write_bump(article_id):
-            with _missed_lock:
-                _missed.add(article_id)
-
-
 def article_version(article_id: int) -> int:
-    _replay_missed()
     version = cache.get(_key(article_id))
     if version is None:
         version = 1
@@ -70,9 +43,11 @@ def bump_article(article_id: int) -> None:
     """Invalidate the article's cached pages once the current transaction commits."""
 
     def bump() -> None:
-        _replay_missed()
-        if not _write_bump(article_id):
-            with _missed_lock:
-                _missed.add(article_id)
+        try:
+            cache.incr(_key(article_id))
+        except ValueError:  # not cached yet (or the cache is down): start a fresh version
+            cache.set(_key(article_id), 2, timeout=None)
+        if getattr(cache, "unavailable", False):
+            Article.objects.filter(pk=article_id).update(updated_at=timezone.now())
 
     transaction.on_commit(bump)

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
-import annotations.caching
 import config.cache
 
 CLOSED_PORT_URL = "redis://127.0.0.1:1/0"  # port 1: nothing listens, connections are refused at once
@@ -35,7 +34,6 @@ def redis_caches(location: str, **options) -> dict:
 
 def _forget_outages() -> None:
     config.cache._outages.clear()
-    annotations.caching._missed.clear()
 
 
 @pytest.fixture

@@ -182,7 +182,7 @@ def test_after_a_failure_calls_skip_redis_until_the_retry_time(redis_down, monke
 def test_a_version_bump_missed_while_down_is_not_lost_when_redis_returns(
     client, published, author, own_redis, settings, django_capture_on_commit_callbacks, caplog
 ):
-    """Redis restarts with its data (persistence): without replaying the missed bump, the old page is served."""
+    """Redis restarts with its data (persistence): unless the missed bump left a trace, the old page is served."""
     settings.ANNOTATIONS_NOTES_POST_MODERATION = True
     with override_settings(CACHES=redis_caches(own_redis.url, RETRY_INTERVAL=0)):
         first = client.get("/articles/cache-outage/")  # anonymous: the whole page is cached
@@ -207,3 +207,22 @@ def test_a_version_bump_missed_while_down_is_not_lost_when_redis_returns(
         assert NOTE in again.content.decode()
         assert any("reachable again" in m for m in cache_warnings(caplog))
         assert not cache.unavailable
+
+
+def test_a_missed_bump_moves_the_article_in_the_database_and_only_then(
+    published, own_redis, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    from annotations.caching import bump_article
+
+    before = published.updated_at
+    with override_settings(CACHES=redis_caches(own_redis.url)):
+        with django_assert_num_queries(0), django_capture_on_commit_callbacks(execute=True):
+            bump_article(published.pk)  # the cache took it: nothing written to the database
+        published.refresh_from_db()
+        assert published.updated_at == before
+
+        own_redis.stop()
+        with django_assert_num_queries(1), django_capture_on_commit_callbacks(execute=True):
+            bump_article(published.pk)  # missed: one UPDATE of the article's updated_at
+        published.refresh_from_db()
+        assert published.updated_at > before
