@@ -171,3 +171,20 @@ def test_an_unparseable_url_is_refused_not_a_server_error(client, author, articl
     assert response.status_code == 400
     assert errors_shown(response) == [MESSAGE]
     assert counts() == before
+
+
+def test_the_data_migrations_normalise_urls_stored_before(article, make_annotation):
+    """Rows written before issue 18 (raw URLs) get the stored form every output now uses."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    check = make_annotation(article=article, kind="fact_check", verdict="false", claim="c")
+    Evidence.objects.filter(annotation=check).update(url=HOSTILE, archived_url="https://archive.example/a b")
+    Source.objects.filter(article=article).update(copy_url="https://copy.example/ü", publisher_url="")
+    import_module("annotations.migrations.0010_normalise_evidence_urls").normalise(apps, None)
+    import_module("articles.migrations.0003_normalise_source_urls").normalise(apps, None)
+    evidence = Evidence.objects.get(annotation=check)
+    assert (evidence.url, evidence.archived_url) == (STORED, "https://archive.example/a%20b")
+    source = Source.objects.get(article=article)
+    assert (source.copy_url, source.publisher_url) == ("https://copy.example/%C3%BC", "")
