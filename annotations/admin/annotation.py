@@ -121,6 +121,17 @@ class EvidenceInlineFormSet(forms.BaseInlineFormSet):
             for f in self.kept_forms()
         ]
 
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        # A tabular inline labels its inputs only by the column headers: give each input its own accessible
+        # name (axe's "label" rule), e.g. "URL (evidence 2)", "Delete (evidence 1)".
+        row = f"evidence {index + 1}" if index is not None else "new evidence"
+        for name, field in form.fields.items():
+            if field.widget.is_hidden:
+                continue
+            label = field.label or name.replace("_", " ").capitalize()
+            field.widget.attrs["aria-label"] = f"{label} ({row})"
+
     def clean(self):
         super().clean()
         if any(self.errors):
