@@ -174,6 +174,7 @@ class ModerationDecisionForm(forms.Form):
     reason = forms.CharField(
         required=False,
         max_length=2000,
+        validators=[no_control_characters],
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text="Shown to each author and sent in the e-mail. Required to reject or hide.",
     )

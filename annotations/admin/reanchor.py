@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
+from accounts.text import no_control_characters
 from annotations.anchoring.matcher import Paragraph, suggest
 from annotations.forms import small_int
 from annotations.models import Annotation, ModerationLog
@@ -74,6 +75,7 @@ class ReattachForm(forms.Form):
     reason = forms.CharField(
         required=False,
         max_length=1000,
+        validators=[no_control_characters],
         widget=forms.Textarea(attrs={"rows": 2, "cols": 90}),
         help_text="Optional: kept in the annotation's history.",
     )

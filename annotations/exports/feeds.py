@@ -100,7 +100,7 @@ def entry_content(annotation: Annotation, *, article_url: str) -> str:
         parts.append(
             format_html(
                 "<p><strong>The text this {} refers to has changed since it was written</strong>; "
-                "a moderator will look at it. It was written on: “{}”.</p>",
+                "a moderator will look at it. It was written on: “<bdi>{}</bdi>”.</p>",
                 what,
                 annotation.original_quote or annotation.quote or "the whole paragraph",
             )
@@ -129,7 +129,10 @@ def entry_content(annotation: Annotation, *, article_url: str) -> str:
 
 
 def _evidence_html(evidence) -> str:
-    html = format_html('<a href="{}" rel="nofollow noopener ugc">{}</a>', evidence.url, evidence.title or evidence.url)
+    # the title is isolated (<bdi>) as on the pages: a bidi override in it cannot reorder " (archived)" after it
+    html = format_html(
+        '<a href="{}" rel="nofollow noopener ugc"><bdi>{}</bdi></a>', evidence.url, evidence.title or evidence.url
+    )
     if evidence.archived_url.startswith(("http://", "https://")):
         html += format_html(' (<a href="{}" rel="nofollow noopener ugc">archived</a>)', evidence.archived_url)
     if evidence.excerpt:

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.text import no_control_characters
 from annotations.anchoring.quotes import AnchorError, resolve_quote
 from annotations.caching import bump_article
 from annotations.models import Annotation, ModerationLog
@@ -27,9 +28,10 @@ State = Annotation.AnchorState
 Action = ModerationLog.Action
 
 
-def _locked_for_decision(annotation: Annotation, actor, expected_state: str | None) -> Annotation:
+def _locked_for_decision(annotation: Annotation, actor, expected_state: str | None, reason: str) -> Annotation:
     if not can_moderate(actor):
         raise PermissionDenied("Only moderators can re-attach annotations or confirm orphans.")
+    no_control_characters(reason or "")  # the one rule for user text: the reason is kept in the history
     locked = Annotation.objects.select_for_update().select_related("block", "article").get(pk=annotation.pk)
     if expected_state and locked.anchor_state != expected_state:
         raise StaleDecision(
@@ -108,7 +110,7 @@ def confirm_still_valid(
     Raises ValidationError (no such paragraph, or other words at those offsets now), StaleDecision,
     PermissionDenied.
     """
-    locked = _locked_for_decision(annotation, actor, expected_state)
+    locked = _locked_for_decision(annotation, actor, expected_state, reason)
     block = _current_paragraph(locked, block_key)
     anchor = None
     if start is not None or end is not None:
@@ -150,7 +152,7 @@ def reattach_annotation(
     from it. Raises ValidationError (bad paragraph or quote), StaleDecision
     (its state changed since the moderator looked), PermissionDenied.
     """
-    locked = _locked_for_decision(annotation, actor, expected_state)
+    locked = _locked_for_decision(annotation, actor, expected_state, reason)
     block = _current_paragraph(locked, block_key)
     try:
         anchor = resolve_quote(block.text, quote or "", start=start, end=end, prefix=prefix, suffix=suffix)
@@ -169,7 +171,7 @@ def reattach_annotation(
 @transaction.atomic
 def confirm_orphan(*, annotation: Annotation, actor, reason: str = "", expected_state: str | None = None) -> Annotation:
     """A moderator confirms that an annotation has no place in the current text: it stays an orphan, reviewed."""
-    locked = _locked_for_decision(annotation, actor, expected_state)
+    locked = _locked_for_decision(annotation, actor, expected_state, reason)
     if locked.anchor_state not in DETACHED:
         raise ModerationError(
             f"Annotation #{locked.pk} is anchored in the text; only annotations that need re-anchoring "

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.text import no_control_characters
 from annotations.caching import bump_article
 from annotations.models import Annotation, Flag, ModerationLog
 from annotations.services import notify
@@ -97,6 +98,7 @@ def transition(
     refused with ``StaleDecision`` instead of being applied. ``actor`` None
     means the system (reader flags).
     """
+    no_control_characters(reason or "")  # the one rule for user text: the reason is shown to the author
     locked = Annotation.objects.select_for_update().select_related("article").get(pk=annotation.pk)
     current = locked.status
     if expected_status and current != expected_status:
@@ -222,6 +224,7 @@ def resolve_flags(*, annotation: Annotation, actor, decision: str, note: str = "
     if decision not in ("keep", "hide"):
         raise ModerationError("Choose keep or hide.")
     note = (note or "").strip()
+    no_control_characters(note)  # the one rule for user text
     if decision == "hide" and not note:
         raise ModerationError("Give a reason: the author will see it.")
     locked = Annotation.objects.select_for_update().get(pk=annotation.pk)

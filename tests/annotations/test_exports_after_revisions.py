@@ -136,4 +136,4 @@ def test_markdown_presenter_without_detached_annotations_has_no_such_section(rev
 def test_the_atom_feed_marks_a_fact_check_whose_text_changed(client, revised):
     feed = client.get(reverse("annotations:article-feed", kwargs={"slug": revised["article"].slug})).content.decode()
     assert "The text this fact-check refers to has changed since it was written" in feed
-    assert "It was written on: “4.1 percent”" in feed
+    assert "It was written on: “&lt;bdi&gt;4.1 percent&lt;/bdi&gt;”" in feed

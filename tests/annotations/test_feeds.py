@@ -159,7 +159,9 @@ def test_fact_check_entry_fields(client, article, paragraph, make_annotation):
     assert "<strong>Verdict: Mistranslation</strong>" in html
     assert f"<blockquote><p>{QUOTE}</p></blockquote>" in html
     assert "<em>two</em>" in html  # the sanitised body, as HTML
-    assert '<a href="https://stats.example.org/2023" rel="nofollow noopener ugc">Budget statistics</a>' in html
+    assert (
+        '<a href="https://stats.example.org/2023" rel="nofollow noopener ugc"><bdi>Budget statistics</bdi></a>' in html
+    )
     assert '<a href="https://archive.example.org/x"' in html
     assert f'href="http://testserver/articles/{article.slug}/#p-k002"' in html  # absolute link to the paragraph
     assert entry.find(f"{ATOM}summary") is None

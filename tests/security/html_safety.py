@@ -177,3 +177,84 @@ def assert_page_is_safe(html: str, *, where: str = "", admin: bool = False) -> P
     scan = scan_html(html, admin=admin)
     assert not scan.problems, f"{where}: " + "\n".join(scan.problems[:20])
     return scan
+
+
+# --------------------------------------------------------------------------- bidirectional isolation
+
+# Embeddings, overrides and isolates that stay open until closed or the paragraph ends (the marks U+200E/F
+# are single strong characters and reorder nothing around them).
+BIDI_OPENERS = re.compile("[\u202a-\u202e\u2066-\u2068]")
+# Elements that end a bidi paragraph or isolate their content from the text around them.
+BIDI_BOUNDARIES = {
+    *("address", "article", "aside", "blockquote", "body", "caption", "dd", "details", "div", "dl", "dt"),
+    *("fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header"),
+    *("html", "legend", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody"),
+    *("td", "tfoot", "th", "thead", "tr", "ul", "bdi", "output", "option", "select"),
+}
+# The article's own paragraph text (the newsroom's, not user text): on the article page, the permalink's context,
+# the moderation queue's context.
+ARTICLE_TEXT = {"block-text", "paragraph-context", "context"}
+UNRENDERED = {"script", "style", "template", "title", "textarea"}
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class _BidiScanner(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack: list[list] = []  # [tag, isolates, tainted_by, inside the article's own text]
+        self.leaks: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in VOID:
+            return
+        isolates = tag in BIDI_BOUNDARIES or any(name == "dir" for name, _ in attrs)
+        classes = set((dict(attrs).get("class") or "").split())
+        article_text = bool(classes & ARTICLE_TEXT) or any(entry[3] for entry in self.stack)
+        self.stack.append([tag, isolates, None, article_text])
+
+    def handle_startendtag(self, tag, attrs):
+        pass
+
+    def handle_endtag(self, tag):
+        for i in range(len(self.stack) - 1, -1, -1):
+            if self.stack[i][0] == tag:
+                del self.stack[i:]
+                return
+
+    def handle_data(self, data):
+        if any(entry[0] in UNRENDERED for entry in self.stack):
+            return
+        # text after an unclosed run, in the same isolating container: pulled into the run
+        for entry in self.stack:
+            if entry[2] is not None and data.strip():
+                self.leaks.append((entry[2], data))
+                entry[2] = None
+        if BIDI_OPENERS.search(data) and not (self.stack and self.stack[-1][3]):
+            container = next((e for e in reversed(self.stack) if e[1]), None)
+            if container is not None and not _closed(data):
+                container[2] = data
+
+
+def _closed(text: str) -> bool:
+    """Every embedding/override is closed by a U+202C and every isolate by a U+2069, in order, in ``text``."""
+    depth = 0
+    for char in text:
+        if char in "\u202c\u2069":
+            depth = max(depth - 1, 0)
+        elif "\u202a" <= char <= "\u202e" or "\u2066" <= char <= "\u2068":
+            depth += 1
+    return depth == 0
+
+
+def bidi_leaks(html: str) -> list[tuple[str, str]]:
+    """(user text with an unclosed bidi control, the page text after it that it would reorder), for every
+    such run not isolated by ``<bdi>``, an element with ``dir``, or a block of its own."""
+    scanner = _BidiScanner()
+    scanner.feed(html)
+    scanner.close()
+    return scanner.leaks
+
+
+def assert_bidi_isolated(html: str, *, where: str) -> None:
+    leaks = bidi_leaks(html)
+    assert not leaks, f"{where}: a bidi control's run is not isolated: {leaks[:3]!r}"

@@ -40,7 +40,7 @@ from annotations.services import EvidenceInput, QuoteInput, moderation
 from articles.models import Article, Block
 from tests.factories import ArticleFactory, BlockFactory, UserFactory
 from tests.helpers import annotate_payload, row_counts
-from tests.security.html_safety import assert_page_is_safe, scan_html, squash
+from tests.security.html_safety import assert_bidi_isolated, assert_page_is_safe, bidi_leaks, scan_html, squash
 
 pytestmark = pytest.mark.django_db
 
@@ -961,3 +961,192 @@ def test_the_paragraph_text_itself_is_escaped_everywhere(corpus):
     for i, payload in enumerate(PAYLOADS.values()):
         assert squash(paragraph_text(i, payload)) in squash(scan.text)
     assert Evidence.objects.filter(url__in=URL_STORED).count() == len(URL_PAYLOADS)
+
+
+# --------------------------------------------------------------------------- bidi controls and control characters
+# (issue 18) Bidi controls are kept as typed and user text is isolated wherever a page shows it inline; control
+# characters are refused at every input, so none reaches any output.
+
+BIDI_NAMES = ["rtl-override", "bidi-controls"]
+CONTROL_IN_OUTPUT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def test_the_bidi_scanner_catches_an_unisolated_run():
+    """The check below can fail: an override inlined in running text is a leak; in <bdi>, a block or dir, not."""
+    # (it works on text nodes: user text is one node, escaped, between the page's own markup)
+    assert bidi_leaks("<p>Claim: “<a>x\u202eabc</a>” and more</p>")
+    assert bidi_leaks("<p><a>x\u202eabc</a> after</p>")
+    assert not bidi_leaks("<p>Claim: “<bdi>x\u202eabc</bdi>” and more</p>")
+    assert not bidi_leaks('<p>Claim: “<span dir="auto">x\u202eabc</span>”</p>')
+    assert not bidi_leaks("<div><p>x\u202eabc</p> after</div>")
+    assert not bidi_leaks("<p><a>closed \u202eabc\u202c</a> after</p>")
+    assert not bidi_leaks('<p class="block-text"><mark>x\u202eabc</mark> the article\'s own text</p>')
+
+
+def bidi_pages(corpus: Corpus) -> list[str]:
+    urls = public_urls(corpus)
+    for name in BIDI_NAMES:
+        urls += [f"/annotations/{corpus.checks[name].pk}/", f"/annotations/{corpus.notes[name].pk}/"]
+    urls += ["/search/?q=invoice", "/search/?q=override"]
+    return urls
+
+
+def test_bidi_user_text_is_isolated_on_every_public_page(corpus, other_user):
+    """Article page (summary, cards, filters), permalinks, author and tag pages, search: every run isolated.
+
+    The article's own paragraph text (``p.block-text``, the permalink's context) is the newsroom's, not user text.
+    """
+    for who, client in (("anonymous", Client()), ("member", logged_in(other_user))):
+        for url in bidi_pages(corpus):
+            html = get_ok(client, url).content.decode()
+            assert_bidi_isolated(html, where=f"{who} {url}")
+            assert not CONTROL_IN_OUTPUT.search(html), f"{who} {url}: a control character in the page"
+    html = get_ok(Client(), f"/articles/{corpus.article.slug}/").content.decode()
+    # kept as typed (not stripped), and the fact-check summary quotes the claim inside <bdi> (the issue's case)
+    assert "“<bdi>Claim invoice\u202efdp.exe</bdi>”" in html
+    assert '<p class="claim"><strong>Claim:</strong> <bdi>Claim invoice\u202efdp.exe</bdi></p>' in html
+    assert "<bdi>\u202eevil.exe</bdi>" in html  # an author name
+    for name in BIDI_NAMES:
+        assert squash(f"Claim {PAYLOADS[name]}") in squash(scan_html(html).text)
+
+
+def test_bidi_user_text_is_isolated_on_the_authors_own_pages(corpus):
+    client = logged_in(corpus.author)
+    urls = ["/accounts/annotations/"]
+    for name in BIDI_NAMES:
+        urls += [f"/annotations/{corpus.rejected[name].pk}/", f"/annotations/{corpus.checks[name].pk}/edit/"]
+    for url in urls:
+        html = get_ok(client, url).content.decode()
+        assert_bidi_isolated(html, where=url)
+        assert not CONTROL_IN_OUTPUT.search(html), url
+
+
+def test_bidi_user_text_is_isolated_in_the_admin_changelist_and_change_pages(corpus):
+    client = logged_in(corpus.moderator)
+    urls = ["/admin/annotations/annotation/", "/admin/annotations/annotation/?q=invoice"]
+    for name in BIDI_NAMES:
+        urls += [f"/admin/annotations/annotation/{a.pk}/change/" for a in (corpus.checks[name], corpus.notes[name])]
+    for url in urls:
+        html = get_ok(client, url).content.decode()
+        assert_page_is_safe(html, where=url, admin=True)
+        assert_bidi_isolated(html, where=url)
+        assert not CONTROL_IN_OUTPUT.search(html), url
+        assert "\u202e" in html  # kept as typed
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: the moderation queue inlines the flag text as “{{ flag.text }}” without <bdi> "
+    "(templates/admin/annotations/annotation/queue.html, owned by the admin-templates work)",
+)
+def test_bidi_flag_text_is_isolated_in_the_moderation_queue(corpus):
+    html = get_ok(logged_in(corpus.moderator), "/admin/annotations/annotation/queue/").content.decode()
+    assert not CONTROL_IN_OUTPUT.search(html)
+    assert_bidi_isolated(html, where="queue")
+
+
+def test_bidi_controls_travel_as_data_in_feeds_json_ld_and_the_export(corpus):
+    """Feeds, W3C JSON-LD, ClaimReview and the Markdown export keep the bidi controls as typed (the data),
+    carry no control character, and the feeds' HTML content isolates the runs as the pages do."""
+    client = Client()
+    claim = f"Claim {PAYLOADS['rtl-override']}"
+    entries = check_feed(get_ok(client, f"/articles/{corpus.article.slug}/feed/").content, where="article feed")
+    contents = [e.find(f"{ATOM}content").text or "" for e in entries]
+    assert any(claim in c for c in contents)
+    for content in contents:
+        assert_bidi_isolated(content, where="feed entry content")
+    for url in (
+        f"/articles/{corpus.article.slug}/feed/",
+        "/fact-checks/feed/",
+        f"/articles/{corpus.article.slug}/export.md",
+    ):
+        body = get_ok(client, url).content.decode()
+        assert not CONTROL_IN_OUTPUT.search(body), url
+        assert "\u202e" in body, url
+    check = corpus.checks["rtl-override"]
+    w3c = json.loads(get_ok(client, f"/annotations/{check.pk}.jsonld").content)
+    assert PAYLOADS["rtl-override"] in json.dumps(w3c, ensure_ascii=False)
+    collection = get_ok(client, f"/articles/{corpus.article.slug}/annotations/").content.decode()
+    assert not CONTROL_IN_OUTPUT.search(collection)
+    reviews = [r for r in claim_review_blocks(get_ok(client, f"/annotations/{check.pk}/").content.decode())]
+    assert any(r.get("claimReviewed") == claim for r in reviews if isinstance(r, dict))
+
+
+# Control characters posted anywhere else than the annotate form (tested above): refused, nothing written.
+CONTROL_SAMPLES = ["\x01", "\x07", "\x0b", "\x0c", "\x1b", "\x1f", "\x7f", "\x80", "\x85", "\x9f"]
+
+
+@pytest.mark.parametrize("char", CONTROL_SAMPLES, ids=[f"U+{ord(c):04X}" for c in CONTROL_SAMPLES])
+def test_control_characters_are_refused_by_the_edit_and_flag_forms(
+    char, client, author, other_user, article, make_annotation, no_rate_limits
+):
+    message = f"Remove the invisible control character U+{ord(char):04X}"
+    mine = make_annotation(article=article, author=author, body="Mine.")
+    theirs = make_annotation(article=article, author=other_user, body="Theirs.")
+    client.force_login(author)
+    before, body = row_counts(), Annotation.objects.get(pk=mine.pk).body
+    response = client.post(f"/annotations/{mine.pk}/edit/", annotate_payload(kind="note", body=f"new{char}body"))
+    assert response.status_code == 400 and message in response.content.decode()
+    assert row_counts() == before and Annotation.objects.get(pk=mine.pk).body == body
+    response = client.post(f"/annotations/{theirs.pk}/flag/", {"reason": "other", "text": f"why{char}this"})
+    assert response.status_code == 400 and message in response.content.decode()
+    assert row_counts() == before and not Flag.objects.filter(annotation=theirs).exists()
+
+
+@pytest.mark.parametrize("char", CONTROL_SAMPLES, ids=[f"U+{ord(c):04X}" for c in CONTROL_SAMPLES])
+def test_control_characters_are_refused_in_the_signup_username(char, db, no_rate_limits):
+    before = row_counts()
+    response = Client().post(
+        "/accounts/signup/",
+        {
+            "username": f"new{char}name",
+            "email": "new@example.org",
+            "password1": "a-long-pass-phrase-42",
+            "password2": "a-long-pass-phrase-42",
+        },
+    )
+    assert response.status_code == 400
+    assert row_counts() == before
+
+
+@pytest.mark.parametrize("char", CONTROL_SAMPLES[:4], ids=[f"U+{ord(c):04X}" for c in CONTROL_SAMPLES[:4]])
+def test_control_characters_are_refused_in_the_moderation_reason(char, client, moderator, article, make_annotation):
+    pending = make_annotation(article=article, status="pending")
+    client.force_login(moderator)
+    response = client.post(
+        "/admin/annotations/annotation/decide/",
+        {"annotation": pending.pk, "decision": "reject", "reason": f"bad{char}reason", "expected_status": "pending"},
+    )
+    assert response.status_code < 500
+    pending.refresh_from_db()
+    assert pending.status == "pending" and not CONTROL_IN_OUTPUT.search(pending.moderation_reason)
+
+
+def test_control_characters_are_refused_in_every_moderator_reason(client, moderator, article, make_annotation):
+    """The bulk actions' reason form, the flag resolution note and the re-anchoring reasons (kept in the
+    history): refused with the message, nothing changed (fixed in issue 18: they were stored as sent)."""
+    from django.core.exceptions import ValidationError
+
+    from annotations.services import anchor_review
+
+    pending = make_annotation(article=article, status="pending")
+    client.force_login(moderator)
+    before = row_counts()
+    response = client.post(
+        "/admin/annotations/annotation/",
+        {"action": "bulk_reject", "_selected_action": [pending.pk], "apply": "1", "reason": "bad\x07reason"},
+    )
+    assert response.status_code == 200 and "Remove the invisible control character U+0007" in response.content.decode()
+    assert row_counts() == before and Annotation.objects.get(pk=pending.pk).status == "pending"
+    approved = make_annotation(article=article)
+    for call in (
+        lambda: moderation.resolve_flags(annotation=approved, actor=moderator, decision="hide", note="x\x1by"),
+        lambda: anchor_review.confirm_orphan(annotation=approved, actor=moderator, reason="x\x7fy"),
+        lambda: anchor_review.reattach_annotation(
+            annotation=approved, actor=moderator, block_key=approved.block.key, quote="", reason="x\x85y"
+        ),
+    ):
+        before = row_counts()
+        with pytest.raises(ValidationError, match="Remove the invisible control character"):
+            call()
+        assert row_counts() == before
