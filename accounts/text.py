@@ -55,6 +55,12 @@ class NoControlCharacters:
 no_control_characters = NoControlCharacters()
 
 
+def visible_control_characters(text: str) -> str:
+    """``text`` with each control character written as ``U+XXXX``: for a page that echoes a refused value
+    (a bad filter, a search) without writing a code point HTML forbids."""
+    return _CONTROL.sub(lambda found: f"U+{ord(found.group()):04X}", text)
+
+
 # What may stay as is in each part of a URI (RFC 3986 unreserved and sub-delims, plus the part's own
 # delimiters); "%" stays when it starts an escape. Everything else is percent-encoded as UTF-8.
 _PATH_SAFE = "-._~!$&'()*+,;=:@/%"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django import forms
 
+from accounts.text import no_control_characters
 from annotations.models import Annotation
 from annotations.selectors.article import BlockView, article_annotations, highlight_segments
 from annotations.verdicts import SCALE, TRANSLATION_VERDICTS, Verdict
@@ -32,7 +33,7 @@ class ReadingFilterForm(forms.Form):
     kind = forms.ChoiceField(choices=[("", "All kinds"), *Annotation.Kind.choices], required=False)
     verdict = forms.ChoiceField(choices=[("", "All verdicts"), *Verdict.choices], required=False)
     tag = forms.SlugField(required=False, max_length=100, allow_unicode=True)
-    author = forms.CharField(required=False, max_length=150)
+    author = forms.CharField(required=False, max_length=150, validators=[no_control_characters])
 
     def active(self) -> dict[str, str]:
         return {k: v for k, v in self.cleaned_data.items() if v and k != "view"}

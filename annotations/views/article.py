@@ -21,6 +21,7 @@ from django.template.loader import render_to_string
 from django.utils.http import urlencode
 from django.views.decorators.http import require_safe
 
+from accounts.text import visible_control_characters
 from annotations.caching import article_version
 from annotations.models import Annotation
 from annotations.selectors.reading import ReadingFilterForm, read_article
@@ -51,6 +52,7 @@ def article_detail(request, slug: str):
     form = ReadingFilterForm(request.GET or None)
     if request.GET and not form.is_valid():
         errors = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
+        errors = visible_control_characters(errors)  # Django's messages echo the value sent
         return render(request, "articles/article_bad_filter.html", {"article": article, "errors": errors}, status=400)
     data = form.cleaned_data if request.GET else {}
     view = data.get("view") or ""

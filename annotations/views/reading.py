@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from accounts.text import no_control_characters, visible_control_characters
 from annotations.models import Annotation, Tag, readable_q
 from annotations.selectors.article import highlight_segments
 from annotations.selectors.search import MAX_QUERY_LENGTH, search
@@ -95,5 +97,10 @@ def search_view(request):
             {"query": query[:MAX_QUERY_LENGTH], "error": f"Search for at most {MAX_QUERY_LENGTH} characters."},
             status=400,
         )
+    try:
+        no_control_characters(query)  # the one rule for user text; the box shows where it was
+    except ValidationError as exc:
+        context = {"query": visible_control_characters(query), "error": " ".join(exc.messages)}
+        return render(request, "annotations/search.html", context, status=400)
     results = search(query) if query.strip() else None
     return render(request, "annotations/search.html", {"query": query, "results": results})

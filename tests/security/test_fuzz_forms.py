@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from urllib.parse import quote as urlquote
 from urllib.parse import urlsplit
 
@@ -35,6 +36,7 @@ from annotations.models import Annotation, Evidence, Flag, ModerationLog, Tagged
 from annotations.tagging import parse_tags
 from tests.factories import FlagFactory
 from tests.helpers import annotate_payload, row_counts
+from tests.security.html_safety import assert_bidi_isolated
 
 pytestmark = pytest.mark.django_db
 
@@ -76,8 +78,81 @@ HOSTILE = [
     "²",
     "٣",
 ]
+# (issue 18) Control characters are refused in user text, bidi controls kept (and isolated in output), URLs
+# normalised to valid http(s) URIs or refused: every field draws them.
+CONTROL_CHARS = st.one_of(
+    st.characters(min_codepoint=0x01, max_codepoint=0x08),
+    st.sampled_from(["\x0b", "\x0c"]),
+    st.characters(min_codepoint=0x0E, max_codepoint=0x1F),
+    st.just("\x7f"),
+    st.characters(min_codepoint=0x80, max_codepoint=0x9F),
+)
+BIDI_CHARS = st.sampled_from(list("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"))
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f]")
+words = st.sampled_from(["note", "Claim", "budget", "ميزانية", "תקציב", "x"])
+# a control or bidi character inside text (not at its ends, where stripping would take a whitespace-like one away)
+control_text = st.tuples(words, CONTROL_CHARS, words).map("".join)
+bidi_text = st.tuples(words, BIDI_CHARS, words, st.sampled_from(["", "\u202c", "\u2069"])).map("".join)
+MALFORMED_URLS = [
+    "https://example.org/a(b",
+    "https://example.org/a)b]c[",
+    "https://[example.org/x",
+    "http://[::1",
+    "javascript:alert(1)",
+    " JaVaScRiPt:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "https://example.org/a b c",
+    'https://example.org/"quoted"',
+    "https://example.org/'single'",
+    "https://example.org/<svg/onload=alert(1)>",
+    "https://пример.рф/путь?q=ü",
+    "https://exa mple.org/",
+    "https://example.org/%",
+    "https://example.org/%zz%4",
+    "https://example.org/?q=%",
+    "https://example.org/" + "a" * 3000,
+    "https://" + "a" * 300 + ".org/",
+    "https://example.org/\u202eexe.pdf",
+    "https://exa\u202emple.org/",
+    "https://example.org/a\x07b",
+    "https://example.org/a\\b",
+    "http:/example.org",
+    "https:example.org",
+    "https://",
+    "//example.org/x",
+    "https://user:pa ss@example.org/",
+    "https://example.org:99999/",
+    "https://example.org/#frag<>",
+]
+malformed_url = st.one_of(
+    st.sampled_from(MALFORMED_URLS),
+    st.tuples(st.just("https://example.org/"), st.one_of(control_text, bidi_text, junk)).map("".join),
+)
+tricky = st.one_of(control_text, bidi_text, malformed_url)
 huge = st.sampled_from(["A" * 5001, "é" * 1001, "x, " * 300, "9" * 400, "\u200b" * 3000, "<b>" * 2000])
-value = st.one_of(junk, st.sampled_from(HOSTILE), huge, st.integers(-(2**70), 2**70).map(str), st.just(""))
+value = st.one_of(junk, st.sampled_from(HOSTILE), huge, st.integers(-(2**70), 2**70).map(str), st.just(""), tricky)
+
+
+def has_control(text) -> bool:
+    """A control character the one rule refuses, once the field strips its ends (as Django's CharField does)."""
+    if isinstance(text, list):
+        return any(has_control(t) for t in text)
+    return bool(CONTROL.search(str(text).strip()))
+
+
+def assert_clean_text(*texts, where: str) -> None:
+    for text in texts:
+        assert not CONTROL.search(text or ""), f"{where}: a control character stored: {text!r}"
+
+
+def assert_valid_url(url: str, *, where: str) -> None:
+    """Stored URLs are valid http(s) URIs: they parse, have a host, and hold nothing a URI cannot."""
+    if not url:
+        return
+    parts = urlsplit(url)
+    assert parts.scheme in ("http", "https") and parts.hostname, f"{where}: {url!r}"
+    assert not re.search(r'[\x00-\x20"<>\\^`{|}\x7f-\U0010ffff]', url), f"{where}: not a valid URI: {url!r}"
 
 
 def has_nul(value) -> bool:
@@ -190,11 +265,21 @@ def evidence_rows(draw, kind: str) -> dict:
             }
         )
         for i in range(count):
-            data[f"evidence-{i}-url"] = draw(st.sampled_from(VALID_URLS * 8 + BAD_URLS))
-            data[f"evidence-{i}-title"] = draw(st.sampled_from(["A source"] * 10 + ["", "<b>Title</b>", "x" * 301]))
+            data[f"evidence-{i}-url"] = draw(
+                st.one_of(st.sampled_from(VALID_URLS * 8 + BAD_URLS), st.sampled_from(VALID_URLS), malformed_url)
+            )
+            data[f"evidence-{i}-title"] = draw(
+                st.one_of(
+                    st.sampled_from(["A source"] * 10 + ["", "<b>Title</b>", "x" * 301]),
+                    st.sampled_from(["A source"]),
+                    st.sampled_from(["A source"]),
+                    bidi_text,
+                    control_text,
+                )
+            )
             data[f"evidence-{i}-excerpt"] = draw(st.one_of(st.just(""), value))
             data[f"evidence-{i}-archived_url"] = draw(
-                st.sampled_from(["", "", "https://archive.example.org/x", "javascript:x"])
+                st.one_of(st.sampled_from(["", "", "https://archive.example.org/x", "javascript:x"]), malformed_url)
             )
         return data
     total = draw(
@@ -235,9 +320,10 @@ def annotation_form(draw) -> dict:
     quote_mode = draw(st.sampled_from(["offsets", "offsets", "search", "none", "wrong"]))
     base = {
         "kind": kind,
-        "quote": {"none": "", "wrong": draw(st.sampled_from(["the", quote.upper(), "not in it"]))}.get(
-            quote_mode, quote
-        ),
+        "quote": {
+            "none": "",
+            "wrong": draw(st.one_of(st.sampled_from(["the", quote.upper(), "not in it"]), control_text, bidi_text)),
+        }.get(quote_mode, quote),
         "quote_start": str(offset)
         if quote_mode == "offsets"
         else draw(st.one_of(st.just(""), integerish))
@@ -252,7 +338,14 @@ def annotation_form(draw) -> dict:
         if quote_mode == "wrong"
         else draw(st.sampled_from(["", "", "utf16"])),
         "body": draw(
-            st.one_of(st.just("A body."), st.text(any_char, min_size=1, max_size=40).map(lambda s: s + " body"))
+            st.one_of(
+                st.just("A body."),
+                st.just("A body."),
+                st.text(any_char, min_size=1, max_size=40).map(lambda s: s + " body"),
+                bidi_text,
+                bidi_text,
+                control_text,
+            )
         ),
         "tags": draw(
             st.one_of(
@@ -262,10 +355,11 @@ def annotation_form(draw) -> dict:
                 st.lists(
                     st.sampled_from(["a", "b c", "x&y", "_", "<b>", "é", "C++", "#hash", "a" * 41]), max_size=12
                 ).map(", ".join),
+                st.tuples(st.just("economy, "), st.one_of(control_text, bidi_text)).map("".join),
             )
         ),
         "visibility": draw(st.sampled_from(["public", "public", "private"])),
-        "claim": draw(st.sampled_from(["", "The budget grew."])),
+        "claim": draw(st.one_of(*[st.sampled_from(["", "The budget grew."])] * 3, bidi_text, bidi_text, control_text)),
         "verdict": draw(st.sampled_from(["misleading", "false", "accurate"]))
         if kind == "fact_check"
         else draw(st.sampled_from(["", "", "false"])),
@@ -313,6 +407,9 @@ def test_annotate_never_fails_and_writes_all_or_nothing(data, author_client, art
     response = post(author_client, f"/articles/{article.slug}/p/k001/annotate/", form, data.draw)
     event(f"annotate {response.status_code}")
     assert response.status_code < 500
+    if refused_for_control(form):
+        event("annotate: control character refused")
+        assert response.status_code == 400  # the one rule: refused, never stripped (nothing written: below)
     if response.status_code != 302:
         # a refused POST is a 400: the form re-shown with its errors, or a NUL refused by the middleware
         assert response.status_code == 400
@@ -338,6 +435,45 @@ def test_annotate_never_fails_and_writes_all_or_nothing(data, author_client, art
     if annotation.quote:
         assert TEXT[annotation.quote_start : annotation.quote_end] == annotation.quote
     assert sorted(t.name for t in annotation.tags.all()) == sorted(parse_tags(sent(form, "tags")))
+    assert_stored_cleanly(annotation, form, where="annotate")
+
+
+# The annotate/edit form's own fields of user text: a control character in any of them refuses the whole form.
+TEXT_FIELDS = ("body", "claim", "quote", "tags")
+
+
+def refused_for_control(form: dict, kind: str | None = None) -> bool:
+    """A field the form reads holds a control character (a note has no claim: a claim sent with one is unread)."""
+    kind = kind or sent(form, "kind")
+    return any(
+        has_control(form[name]) for name in TEXT_FIELDS if name in form and (name != "claim" or kind == "fact_check")
+    )
+
+
+def assert_stored_cleanly(annotation: Annotation, form: dict, *, where: str) -> None:
+    """What was stored holds no control character, keeps the bidi controls sent, and only valid http(s) URIs."""
+    annotation = Annotation.objects.get(pk=annotation.pk)
+    evidence = list(annotation.evidence.all())
+    assert_clean_text(
+        annotation.body,
+        annotation.quote,
+        annotation.claim,
+        annotation.body_html,
+        *(t.name for t in annotation.tags.all()),
+        *(text for e in evidence for text in (e.title, e.excerpt, e.url, e.archived_url)),
+        where=where,
+    )
+    for e in evidence:
+        assert_valid_url(e.url, where=f"{where} evidence url")
+        assert_valid_url(e.archived_url, where=f"{where} archived url")
+    for name, stored in (("body", annotation.body), ("claim", annotation.claim)):
+        if name in form and (annotation.kind == "fact_check" or name == "body"):
+            sent_bidi = set(BIDI.findall(sent(form, name)))
+            assert sent_bidi <= set(stored), f"{where}: bidi controls of the {name} not kept as typed"
+            if sent_bidi:
+                event(f"{where}: bidi {name} accepted")
+    if any(BIDI.search(e.title) for e in evidence):
+        event(f"{where}: bidi evidence title accepted")
 
 
 def sent(form: dict, name: str, default=""):
@@ -376,6 +512,8 @@ def test_edit_never_fails_and_changes_all_or_nothing(data, author_client, articl
     response = post(author_client, f"/annotations/{annotation.pk}/edit/", form, data.draw)
     event(f"edit {which} {response.status_code}")
     assert response.status_code < 500
+    if refused_for_control(form, kind=which):
+        assert response.status_code == 400
     if response.status_code != 302:
         assert response.status_code == 400  # the form re-shown with its errors, or a NUL refused
         assert_nothing_written(before, response, "edit")
@@ -391,6 +529,7 @@ def test_edit_never_fails_and_changes_all_or_nothing(data, author_client, articl
         assert annotation.evidence.exists() and annotation.verdict
     else:
         assert not annotation.evidence.exists() and not annotation.verdict
+    assert_stored_cleanly(annotation, form, where="edit")
 
 
 @FUZZ
@@ -407,7 +546,7 @@ def test_delete_and_flag_with_any_id_and_body(data, author_client, other_user, a
     body = slots(
         {
             "reason": data.draw(st.sampled_from(["spam", "other", "abuse", "off_topic", "inaccurate", "bogus"])),
-            "text": data.draw(st.one_of(st.just(""), st.just("Why"), value)),
+            "text": data.draw(st.one_of(st.just(""), st.just("Why"), value, control_text, bidi_text)),
         },
         data.draw,
     )
@@ -426,10 +565,13 @@ def test_delete_and_flag_with_any_id_and_body(data, author_client, other_user, a
             assert response.status_code == 404
             assert after == before
         return
+    if has_control(body.get("text", "")) and not isinstance(body.get("text"), list):
+        assert response.status_code != 302  # refused (or not flaggable at all)
     if response.status_code == 302:
         assert target == theirs.pk
         assert after["flags"] == before["flags"] + 1
         flag = Flag.objects.get(annotation_id=target, reporter__username="author")
+        assert_clean_text(flag.text, where="flag")
         assert flag.reason in {c for c, _ in Flag.Reason.choices}
         Flag.objects.filter(pk=flag.pk).delete()  # flag again in the next example
         Annotation.objects.filter(pk=target).update(open_flag_count=0)
@@ -458,11 +600,19 @@ def test_signup_never_fails_and_creates_one_user_or_none(data, no_rate_limits, d
             st.one_of(
                 st.from_regex(r"[\w.@+-]{1,30}", fullmatch=True),
                 st.sampled_from(["newbie", "Zoë_Ωmega", "a" * 150, "a" * 151, "a b", "<b>", "author"]),
+                control_text,
+                bidi_text,
             )
         ),
         "email": f"new{number}@example.org"
         if data.draw(st.integers(0, 3))
-        else data.draw(st.sampled_from(["not-an-email", "", "author@example.com"])),
+        else data.draw(
+            st.one_of(
+                st.sampled_from(["not-an-email", "", "author@example.com"]),
+                st.tuples(control_text, st.just("@example.org")).map("".join),
+                st.tuples(bidi_text, st.just("@example.org")).map("".join),
+            )
+        ),
         "password1": password,
         "password2": password,
         "next": data.draw(
@@ -482,9 +632,14 @@ def test_signup_never_fails_and_creates_one_user_or_none(data, no_rate_limits, d
     event(f"signup {response.status_code}")
     assert response.status_code < 500
     after = table_state()
+    if any(has_control(form.get(name, "")) for name in ("username", "email")):
+        assert response.status_code != 302  # a control character in a username or e-mail address: refused
+    if BIDI.search(str(form.get("username", ""))):
+        assert response.status_code != 302  # bidi controls are refused in usernames (test_xss_corpus)
     if response.status_code == 302:
         assert after["users"] == before["users"] + 1
         user = get_user_model().objects.order_by("-pk").first()
+        assert_clean_text(user.username, user.email, where="signup")
         assert user.groups.filter(name="annotators").exists() and not user.is_staff
         location = urlsplit(response["Location"])
         assert not location.netloc and not location.scheme  # never off-site
@@ -571,7 +726,7 @@ def test_decide_never_fails_and_logs_each_change_once(data, client, moderator, d
                     ),
                 )
             ),
-            "reason": data.draw(st.one_of(st.just("Because."), st.just(""), value)),
+            "reason": data.draw(st.one_of(st.just("Because."), st.just(""), value, control_text, bidi_text)),
             "expected_status": data.draw(
                 st.sampled_from(
                     ["", target.status, target.status, "pending", "approved", "hidden", "rejected", "bogus"]
@@ -612,6 +767,14 @@ def test_decide_never_fails_and_logs_each_change_once(data, client, moderator, d
         k: v for k, v in before.items() if k != "moderation_log"
     }
     changed = [pk for pk, state in states.items() if snapshot(Annotation(pk=pk)) != state]
+    if has_control(form.get("reason", "")):
+        assert logged == 0 and changed == []  # a reason with a control character: refused, nothing done
+    assert_clean_text(
+        *Annotation.objects.values_list("moderation_reason", flat=True),
+        *Flag.objects.values_list("resolution_note", flat=True),
+        *ModerationLog.objects.values_list("reason", flat=True),
+        where="decide",
+    )
     if logged == 0:
         assert changed == [] and list(Flag.objects.values_list("pk", "resolution")) == flags_before
     else:
@@ -651,10 +814,16 @@ def test_article_page_filters_and_search_never_fail(data, client, article, parag
         data.draw,
     )
     query.pop("upload", None)
+    for name in ("tag", "author"):
+        if name in query and data.draw(st.booleans()):
+            query[name] = data.draw(tricky)
     response = client.get(f"/articles/{article.slug}/", query)
     assert response.status_code in (200, 400)
-    response = client.get("/search/", {"q": data.draw(value)})
+    assert_page_text_clean(response, where="article filters")
+    q = data.draw(st.one_of(value, tricky))
+    response = client.get("/search/", {"q": q})
     assert response.status_code in (200, 400)
+    assert_page_text_clean(response, where="search")
     query = {
         "quote": data.draw(value),
         "start": data.draw(param),
@@ -666,6 +835,15 @@ def test_article_page_filters_and_search_never_fail(data, client, article, parag
     response = client.get(f"/articles/{article.slug}/p/k001/annotate/", query)
     # NUL anywhere is refused up front (config.middleware.RejectNulBytesMiddleware)
     assert response.status_code == 400 if has_nul(query) else response.status_code in (200, 302)
+
+
+def assert_page_text_clean(response, *, where: str) -> None:
+    """A page answered with what the reader typed: no control character written back, every bidi run isolated."""
+    if response.status_code == 400 and not response.get("Content-Type", "").startswith("text/html"):
+        return
+    html = response.content.decode()
+    assert not CONTROL.search(html), f"{where}: a control character in the page"
+    assert_bidi_isolated(html, where=where)
 
 
 slug_like = st.one_of(

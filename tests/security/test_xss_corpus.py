@@ -1150,3 +1150,21 @@ def test_control_characters_are_refused_in_every_moderator_reason(client, modera
         with pytest.raises(ValidationError, match="Remove the invisible control character"):
             call()
         assert row_counts() == before
+
+
+@pytest.mark.parametrize("char", CONTROL_SAMPLES, ids=[f"U+{ord(c):04X}" for c in CONTROL_SAMPLES])
+def test_search_and_filters_refuse_control_characters_without_echoing_them(char, client, article):
+    """Fixed in issue 18: a bad filter's message and the search box wrote the control character back into
+    the page (a code point HTML forbids). Now: 400, the message names it, the page shows it as U+XXXX."""
+    name = f"U+{ord(char):04X}"
+    for url, query in (
+        ("/search/", {"q": f"budget{char}grew"}),
+        (f"/articles/{article.slug}/", {"kind": f"note{char}"}),
+        (f"/articles/{article.slug}/", {"author": f"auth{char}or"}),
+    ):
+        response = client.get(url, query)
+        assert response.status_code == 400, (url, query)
+        html = response.content.decode()
+        assert not CONTROL_IN_OUTPUT.search(html), (url, query)
+        assert name in html
+        assert_page_is_safe(html, where=f"{url} {name}")
