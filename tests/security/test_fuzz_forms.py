@@ -1032,3 +1032,45 @@ def test_evidence_management_form_limits_hold(author_client, article, paragraph)
     assert response.status_code == 400
     assert table_state() == before
     assert Evidence.objects.count() == before["evidence"] and TaggedAnnotation.objects.count() == before["tagged"]
+
+
+# --------------------------------------------------------------------------- the admin's annotation add form
+
+
+@settings(FUZZ, max_examples=int(os.environ.get("FUZZ_EXAMPLES", "25")))
+@given(data=st.data())
+def test_admin_add_form_refuses_control_characters_and_stores_valid_urls(data, client, moderator, article, paragraph):
+    """The admin add form follows the one rule: a control character re-shows the form (nothing written);
+    bidi controls are kept; evidence URLs are stored as valid http(s) URIs or refused."""
+    from tests.helpers import admin_add_payload
+
+    client.force_login(moderator)
+    add = "/admin/annotations/annotation/add/"
+    page = client.get(add)
+    assert page.status_code == 200
+    text = st.one_of(st.just("Fine."), st.just("Fine."), bidi_text, control_text)
+    fields = {
+        "body": data.draw(text),
+        "claim": data.draw(text),
+        "tags": data.draw(st.one_of(st.just("economy"), bidi_text, control_text)),
+    }
+    row = {
+        "url": data.draw(st.one_of(st.sampled_from(VALID_URLS), malformed_url)),
+        "title": data.draw(text),
+        "excerpt": data.draw(text),
+        "archived_url": data.draw(st.one_of(st.just(""), malformed_url)),
+    }
+    form = admin_add_payload(page, evidence=[row], article=article.pk, block=paragraph.pk, verdict="false", **fields)
+    before = table_state()
+    response = client.post(add, form)
+    event(f"admin add {response.status_code}")
+    assert response.status_code < 500
+    refused = any(has_control(v) for v in [*fields.values(), row["title"], row["excerpt"]])
+    if refused:
+        assert response.status_code != 302
+        assert "Remove the invisible control character" in response.content.decode()
+    if response.status_code != 302:
+        assert_nothing_written(before, response, "admin add")
+        return
+    annotation = Annotation.objects.order_by("-pk").first()
+    assert_stored_cleanly(annotation, form, where="admin add")
