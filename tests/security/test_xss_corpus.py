@@ -1034,11 +1034,6 @@ def test_bidi_user_text_is_isolated_in_the_admin_changelist_and_change_pages(cor
         assert "\u202e" in html  # kept as typed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the moderation queue inlines the flag text as “{{ flag.text }}” without <bdi> "
-    "(templates/admin/annotations/annotation/queue.html, owned by the admin-templates work)",
-)
 def test_bidi_flag_text_is_isolated_in_the_moderation_queue(corpus):
     html = get_ok(logged_in(corpus.moderator), "/admin/annotations/annotation/queue/").content.decode()
     assert not CONTROL_IN_OUTPUT.search(html)
