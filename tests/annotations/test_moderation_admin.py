@@ -321,8 +321,8 @@ def test_queue_shows_context_flags_and_one_click_forms(client, moderator, queue_
     assert 'value="keep"' not in check
     flagged = items[str(queue_items["flagged_approved"].pk)]
     assert "2 open flags" in flagged
-    assert "Inaccurate: “The rise was 2.1 percent.”" in flagged and "Off-topic" in flagged
-    assert "(reader," in flagged  # who flagged
+    assert "Inaccurate: “<bdi>The rise was 2.1 percent.</bdi>”" in flagged and "Off-topic" in flagged
+    assert "(<bdi>reader</bdi>," in flagged  # who flagged
     assert 'name="expected_status" value="approved"' in flagged
     assert 'name="decision" value="keep"' in flagged and 'name="decision" value="hide_flagged"' in flagged
     assert 'value="approve"' not in flagged
