@@ -41,8 +41,8 @@ from articles.revisions import BlockState, in_order, text_at
 State = Annotation.AnchorState
 Action = ModerationLog.Action
 UPDATE_BATCH = 100
-LIVE = frozenset({State.ANCHORED, State.MOVED})  # shown beside their paragraph
-DETACHED = frozenset({State.NEEDS_REANCHORING, State.ORPHANED})  # shown under "notes on earlier wording"
+LIVE = Annotation.PLACED_STATES  # shown beside their paragraph
+DETACHED = Annotation.DETACHED_STATES  # shown under "notes on earlier wording"
 
 ANCHOR_FIELDS = [
     "block",
