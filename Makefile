@@ -25,17 +25,24 @@ setup: $(VENV)/.installed
 
 setup-dev: $(VENV)/.installed-dev
 
+## Node tools for the tests (package-lock.json): the Nu HTML Checker (vnu-jar), run with Debian's Java. No install
+## scripts: the package's own would fetch a Java runtime when none is found.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "make: npm is missing (Debian: apt-get install npm); the tests need it to install the HTML checker (package.json)" >&2; exit 1; }
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
 ## Create the database, import the sample article, create demo accounts, serve on 127.0.0.1:8000.
 run: setup
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 ## Run the test suite (SQLite by default; set DATABASE_URL for PostgreSQL).
-test: setup-dev
+test: setup-dev node_modules/.installed
 	scripts/ensure-chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## Browser tests only (needs /usr/bin/chromium: `apt-get install chromium`).
-test-browser: setup-dev
+test-browser: setup-dev node_modules/.installed
 	scripts/ensure-chromium
 	$(PY) -m pytest -m browser tests/browser $(PYTEST_ARGS)
 
