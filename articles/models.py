@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.text import normalise_url
+from accounts.text import no_control_characters, normalise_url
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -33,12 +33,20 @@ class Article(models.Model):
         DRAFT = "draft", "Draft"
         PUBLISHED = "published", "Published"
 
-    title = models.CharField(max_length=300)
+    title = models.CharField(max_length=300, validators=[no_control_characters])
     slug = models.SlugField(max_length=120, help_text="The article's address: /articles/<slug>/")
-    dek = models.TextField("dek", blank=True, help_text="A one- or two-sentence summary shown under the headline.")
-    section = models.CharField(max_length=100, blank=True)
+    dek = models.TextField(
+        "dek",
+        blank=True,
+        validators=[no_control_characters],
+        help_text="A one- or two-sentence summary shown under the headline.",
+    )
+    section = models.CharField(max_length=100, blank=True, validators=[no_control_characters])
     language = models.CharField(
-        max_length=20, default="en", help_text="Language of the text we store (BCP 47, e.g. en)."
+        max_length=20,
+        default="en",
+        validators=[no_control_characters],
+        help_text="Language of the text we store (BCP 47, e.g. en).",
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     published_on = models.DateField(null=True, blank=True, help_text="Date of the copy we store.")
@@ -78,32 +86,33 @@ class Source(models.Model):
 
     # the original work
     original_url = models.URLField("original URL", max_length=500, blank=True)
-    original_title = models.CharField(max_length=300, blank=True)
-    original_author = models.CharField(max_length=200, blank=True)
+    original_title = models.CharField(max_length=300, blank=True, validators=[no_control_characters])
+    original_author = models.CharField(max_length=200, blank=True, validators=[no_control_characters])
     original_published_on = models.DateField("original published on", null=True, blank=True)
-    original_language = models.CharField(max_length=20, blank=True)
+    original_language = models.CharField(max_length=20, blank=True, validators=[no_control_characters])
 
     # the copy we store
-    publisher_name = models.CharField(max_length=300, blank=True)
+    publisher_name = models.CharField(max_length=300, blank=True, validators=[no_control_characters])
     publisher_url = models.URLField("publisher URL", max_length=500, blank=True)
     copy_url = models.URLField("copy URL", max_length=500, blank=True)
     copy_published_on = models.DateField("copy published on", null=True, blank=True)
-    copy_language = models.CharField(max_length=20, blank=True)
+    copy_language = models.CharField(max_length=20, blank=True, validators=[no_control_characters])
 
     # translation
     is_translation = models.BooleanField(default=False)
     translated_from = models.CharField(
         max_length=200,
         blank=True,
+        validators=[no_control_characters],
         help_text="The language or text it was translated from, e.g. 'a Chinese translation of the English original'.",
     )
-    translation_notes = models.TextField(blank=True)
+    translation_notes = models.TextField(blank=True, validators=[no_control_characters])
 
     # retrieval, archive, rights
     retrieved_on = models.DateField(null=True, blank=True)
     archived_url = models.URLField("archived URL", max_length=500, blank=True)
-    rights_note = models.TextField(blank=True)
-    editorial_notes = models.TextField(blank=True)
+    rights_note = models.TextField(blank=True, validators=[no_control_characters])
+    editorial_notes = models.TextField(blank=True, validators=[no_control_characters])
 
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -145,7 +154,8 @@ class Block(models.Model):
     )
     position = models.PositiveIntegerField(null=True, blank=True)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PARAGRAPH)
-    text = models.TextField(blank=True)
+    # typed in the admin or imported (the importer refuses a file holding a control character, with its line)
+    text = models.TextField(blank=True, validators=[no_control_characters])
     removed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -219,7 +229,11 @@ class ArticleRevision(models.Model):
         help_text="Empty for imports from the command line.",
     )
     created_at = models.DateTimeField(default=timezone.now)
-    note = models.TextField(blank=True, help_text="What changed and why, in the editor's words; shown to readers.")
+    note = models.TextField(
+        blank=True,
+        validators=[no_control_characters],
+        help_text="What changed and why, in the editor's words; shown to readers.",
+    )
     changes = models.JSONField(default=list, blank=True)
     outcomes = models.JSONField(default=list, blank=True)
 

@@ -103,6 +103,25 @@ def decode_document(raw: bytes, *, name: str = "the file") -> str:
     return text
 
 
+# The one input-cleaning rule for text (``accounts.text``, which this pure module may not import: it imports
+# Django): control characters other than tab, line feed and carriage return are refused, never stripped, so
+# that what is stored is what the file says. ``tests/articles/test_parsing.py`` checks both sets agree.
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def check_control_characters(text: str) -> None:
+    """Raise ``DocumentError`` naming the first control character (other than tab and line breaks) and its line."""
+    found = CONTROL_RE.search(text)
+    if found is None:
+        return
+    line = text.count("\n", 0, found.start()) + 1
+    column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+    raise DocumentError(
+        f"line {line}, column {column}: remove the invisible control character U+{ord(found.group()):04X} "
+        "(text may contain line breaks and tabs, but no other control characters); nothing was imported"
+    )
+
+
 # ---------------------------------------------------------------- parsing
 
 SECTION_DATE_RE = re.compile(r"^#\s*(?P<section>[^#·•|]*?)\s*[·•|]\s*(?P<date>\d{4}[-/.]\d{1,2}[-/.]\d{1,2})\s*$")
@@ -130,7 +149,11 @@ TITLE_MAX_CHARS = 300
 
 
 def parse_document(text: str, *, filename: str = "") -> ParsedArticle:
-    """Parse text in the house format or Markdown into a ``ParsedArticle``."""
+    """Parse text in the house format or Markdown into a ``ParsedArticle``.
+
+    Refuses text holding a control character other than tab and line breaks (``check_control_characters``).
+    """
+    check_control_characters(text)
     suffix = Path(filename).suffix.lower() if filename else ""
     first = _first_nonblank(text)
     if suffix in MARKDOWN_SUFFIXES or (first.startswith("# ") and not SECTION_DATE_RE.match(first)):
