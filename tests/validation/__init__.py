@@ -1,0 +1,1 @@
+"""Markup checks across the site's pages (the Nu HTML Checker)."""
