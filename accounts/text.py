@@ -55,6 +55,14 @@ class NoControlCharacters:
 no_control_characters = NoControlCharacters()
 
 
+def without_control_characters(text: str) -> str:
+    """``text`` with every control character the rule refuses removed (tab, line feed, carriage return stay).
+
+    Only for rows stored before the rule (the data migrations of issue 18): input is refused, never stripped.
+    """
+    return _CONTROL.sub("", text)
+
+
 def visible_control_characters(text: str) -> str:
     """``text`` with each control character written as ``U+XXXX``: for a page that echoes a refused value
     (a bad filter, a search) without writing a code point HTML forbids."""
