@@ -209,3 +209,18 @@ class Gunicorn:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(5)
+
+
+# ---------------------------------------------------------------- the fault drill's table (tests/resilience/test_drill.py)
+
+DRILL_ROWS = pytest.StashKey[list]()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    rows = config.stash.get(DRILL_ROWS, [])
+    if rows:
+        from tests.resilience.drill_load import format_table
+
+        terminalreporter.section("fault drill")
+        for line in format_table(rows):
+            terminalreporter.write_line(line)
