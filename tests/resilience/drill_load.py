@@ -212,14 +212,15 @@ class Row:
 def recovery_seconds(outcomes: list[Outcome], fault_end: float) -> float:
     """From the end of the fault until every kind of request has succeeded again, after the last failure.
 
-    For each kind of request in the load: the end of its first success among
-    those begun after both the fault's end and the last failure's end. The
-    slowest kind decides; infinity when a kind never succeeded again.
+    For each kind of request still sent after the fault: the end of its first
+    success among those begun after both the fault's end and the last
+    failure's end. The slowest kind decides; infinity when a kind never
+    succeeded again.
     """
     failures = [o.ended for o in outcomes if not o.ok]
     settle = max([fault_end, *failures])
     seconds = 0.0
-    for kind in {o.kind for o in outcomes}:
+    for kind in {o.kind for o in outcomes if o.started >= fault_end}:  # the kinds still sent after the fault
         firsts = [o.ended for o in outcomes if o.kind == kind and o.ok and o.started >= settle]
         seconds = max(seconds, (min(firsts) if firsts else float("inf")) - fault_end)
     return seconds

@@ -89,9 +89,11 @@ class DrillSite:
         self.name = f"drill_{secrets.token_hex(5)}"
         self.database_url = urllib.parse.urlunsplit(server._replace(path=f"/{self.name}", query=""))
         self.redis = OwnRedis(tmp)
+        self.mail_port = _free_port()  # nothing listens there until the mail drill starts its sink
         self.server: Server | None = None
         # other processes of the drill's own (the mail worker), stopped in close()
         self.extra: list[subprocess.Popen] = []
+        self.extra_cleanup: list = []  # and callables (the SMTP sink's stop)
         self.writers: list[Client] = []
         self.keys: list[str] = []
         self.env: dict = {}
@@ -114,6 +116,15 @@ class DrillSite:
             GUNICORN_GRACEFUL_TIMEOUT="5",
             # the writers share one address: the per-IP annotate limit would stop the load, not a fault
             RATE_LIMIT_ANNOTATE_IP="100000/h",
+            # mail through the outbox and the job queue (a broker database on the drill's Redis), to an SMTP
+            # port where nothing listens; failed e-mails are retried after 1 s, doubling, swept every second
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=str(self.mail_port),
+            EMAIL_TIMEOUT="2",
+            CELERY_BROKER_URL=f"redis://127.0.0.1:{self.redis.port}/1",
+            MAIL_RETRY_SECONDS="1",
+            MAIL_RETRY_BASE_SECONDS="1",
         )
         _manage(["migrate", "--noinput"], self.env)
         _manage(["setup_demo"], {**self.env, "DEBUG": "true"})  # the article and the demo accounts
@@ -132,14 +143,18 @@ class DrillSite:
 
     def close(self) -> None:
         try:
+            for stop in self.extra_cleanup:
+                stop()
             for proc in self.extra:
                 stop_process(proc)
             if self.server is not None:
                 self.server.stop()
             self.redis.kill()
         finally:
-            self.admin.execute(f'ALTER DATABASE "{self.name}" WITH ALLOW_CONNECTIONS true')
-            self.admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            exists = self.admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [self.name]).fetchone()
+            if exists:
+                self.allow_connections(True)  # a drill that failed mid-outage leaves it refusing
+                self.admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
             self.admin.close()
 
     # ------------------------------------------------------------------ the app
@@ -166,6 +181,15 @@ class DrillSite:
                 return time.monotonic() - started
             time.sleep(0.05)
         raise AssertionError(f"gunicorn runs {self.workers()} after killing {without}, not {WORKERS} workers")
+
+    def start_mail_worker(self) -> None:
+        from tests.resilience.drill_mail import start_worker
+
+        self.extra.append(start_worker(self.env, self.worker_log_path))
+
+    @property
+    def worker_log_path(self) -> Path:
+        return self.tmp / "celery.log"
 
     # ------------------------------------------------------------------ the database
 
@@ -233,3 +257,31 @@ def stop_process(proc: subprocess.Popen, timeout: float = 10) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(5)
+
+
+def check_approvals(site: DrillSite, outcomes: list[Outcome]) -> tuple[int, list[str]]:
+    """Every approval answered with its redirect: the annotation approved, one "approve" log row, and (its
+    author having an address) one outbox row for that decision; an approval answered otherwise left none."""
+    approvals = [o for o in outcomes if o.kind == "moderate"]
+    rows = {
+        str(pk): (status, logs, emails)
+        for pk, status, logs, emails in site.query(
+            """
+            SELECT a.id, a.status,
+                   (SELECT count(*) FROM annotations_moderationlog l WHERE l.annotation_id = a.id AND l.action = 'approve'),
+                   (SELECT count(*) FROM notifications_outgoingemail o JOIN annotations_moderationlog l
+                      ON o.key = 'moderation-log:' || l.id
+                    WHERE l.annotation_id = a.id AND l.action = 'approve')
+            FROM annotations_annotation a WHERE a.id = ANY(%s)
+            """,
+            [[int(o.token) for o in approvals]],
+        )
+    }
+    problems = []
+    for approval in approvals:
+        found = rows.get(approval.token)
+        if approval.ok and found != ("approved", 1, 1):
+            problems.append(f"approval of #{approval.token} answered {approval.status}, rows: {found}")
+        elif not approval.ok and found and found[1:] != (0, 0):
+            problems.append(f"approval of #{approval.token} answered {approval.status} but left rows {found}")
+    return len(approvals), problems
