@@ -19,7 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from accounts.text import no_control_characters
 from annotations.anchoring.matcher import Paragraph, suggest
 from annotations.forms import small_int
-from annotations.models import Annotation, ModerationLog
+from annotations.models import QUOTE_MAX_LENGTH, Annotation, ModerationLog
 from annotations.selectors.article import highlight_segments
 from annotations.services import anchor_review
 from annotations.services.moderation import StaleDecision, can_moderate
@@ -67,11 +67,16 @@ class ReattachForm(forms.Form):
     block = forms.ChoiceField(label="Paragraph", help_text="A paragraph of the article's current text.")
     quote = forms.CharField(
         required=False,
+        max_length=QUOTE_MAX_LENGTH,
+        validators=[no_control_characters],
         widget=forms.Textarea(attrs={"rows": 3, "cols": 90}),
         help_text="The exact words it refers to, copied from that paragraph; leave empty for the whole paragraph.",
     )
-    start = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
-    end = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    # Where a chosen suggestion's words stand: hints, read leniently (``offsets``). An error on a hidden field
+    # would come back with no message the moderator can see; offsets that are not usable leave the quote to be
+    # found in the paragraph, which says clearly when it cannot be.
+    start = forms.CharField(required=False, widget=forms.HiddenInput)
+    end = forms.CharField(required=False, widget=forms.HiddenInput)
     reason = forms.CharField(
         required=False,
         max_length=1000,
@@ -92,7 +97,7 @@ class ReattachForm(forms.Form):
         """The offsets of a chosen suggestion, when the quote was left as suggested."""
         data = self.cleaned_data
         block = self.blocks.get(data.get("block"))
-        start, end = data.get("start"), data.get("end")
+        start, end = small_int(data.get("start")), small_int(data.get("end"))
         quote = data.get("quote") or ""
         if block is not None and start is not None and end is not None and block.text[start:end] == quote and quote:
             return start, end
