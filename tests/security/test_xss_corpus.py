@@ -15,6 +15,12 @@ HTML is checked with a real parser (``tests/security/html_safety.py``): no scrip
 the site's own, no ``on*`` attribute, no ``javascript:``/``data:``/
 ``vbscript:`` URL, no ``<svg>``/``<iframe>``/…; and where a field is shown in
 full, its text appears as text.
+
+Control and bidi characters and malformed URLs (issue 18): bidi controls and a payload of malformed URLs (as
+text and as Markdown links) are in the corpus, so they reach every field and surface; control characters are
+refused in every field of user text (the annotate, edit, flag, sign-up and admin forms, moderators' reasons,
+filters and search), so they are tested as refusals; a malformed evidence or archived-copy URL is stored as a
+valid URI that every output uses, or refused with one message.
 """
 
 from __future__ import annotations
@@ -35,11 +41,12 @@ from markdown_it import MarkdownIt
 
 from accounts.text import normalise_url
 from annotations import services
+from annotations.exports.markdown_text import link_destination
 from annotations.models import Annotation, Evidence, Flag, Tag
 from annotations.services import EvidenceInput, QuoteInput, moderation
 from articles.models import Article, Block
 from tests.factories import ArticleFactory, BlockFactory, UserFactory
-from tests.helpers import annotate_payload, row_counts
+from tests.helpers import annotate_payload, change_form_data, row_counts
 from tests.security.html_safety import assert_bidi_isolated, assert_page_is_safe, bidi_leaks, scan_html, squash
 
 pytestmark = pytest.mark.django_db
@@ -84,6 +91,11 @@ PAYLOADS: dict[str, str] = {
     "style-expr": '<style>*{x:expression(alert(1))}</style><p style="background:url(javascript:alert(1))">',
     "math-xlink": '<math><mi xlink:href="javascript:alert(1)">x</mi></math>',
     "astral": "\U0001f600\U0001f44d\U0001f3fd \U0001d4b3 surrogate pairs",
+    # malformed URLs as text and as Markdown links: rendered as text or as valid http(s) links, never raw
+    "malformed-urls": (
+        "https://e.org/a b <https://[::1/x> [x](https://e x.org/%zz) [y](http:/e.org) "
+        '[z](https://e.org/"onmouseover=alert(1)) https://e.org/\u202eexe.pdf'
+    ),
 }
 NAMES = list(PAYLOADS)
 # Control characters other than tab and line breaks are refused in every field of user text (accounts.text):
@@ -1163,3 +1175,97 @@ def test_search_and_filters_refuse_control_characters_without_echoing_them(char,
         assert not CONTROL_IN_OUTPUT.search(html), (url, query)
         assert name in html
         assert_page_is_safe(html, where=f"{url} {name}")
+
+
+# --------------------------------------------------------------------------- malformed URLs in the URL fields (issue 18)
+
+# Malformed, odd or hostile URLs typed as an evidence or archived-copy URL: each is stored as a valid http(s)
+# URI (percent-encoded once, at input) that every output then uses, or refused with one message on the field.
+MALFORMED_URLS = [
+    "https://example.org/a(b",
+    "https://[example.org/x",
+    "http://[::1",
+    "https://example.org/a b c",
+    'https://example.org/"quoted"',
+    "https://example.org/<svg/onload=alert(1)>",
+    "https://пример.рф/путь?q=ü",
+    "https://exa mple.org/",
+    "https://example.org/%",
+    "https://example.org/%zz%4",
+    "https://example.org/\u202eexe.pdf",
+    "https://exa\u202emple.org/",
+    "https://example.org/a\x07b\x1bc\x7f",  # control characters: percent-encoded, like any other
+    "https://example.org/a\\b",
+    "http:/example.org",
+    "https:example.org",
+    "https://",
+    "https://user:pa ss@example.org/",
+    "https://example.org:99999/",
+    "https://example.org/#frag<>\u2066",
+]
+VALID_URI = re.compile(r"https?://[^\x00-\x20\"<>\\^`{|}\x7f-\U0010ffff]+")
+
+
+def errors_shown(html: str) -> list[str]:
+    items = []
+    for errorlist in re.findall(r'<ul class="errorlist[^"]*"[^>]*>(.*?)</ul>', html, flags=re.S):
+        items += re.findall(r"<li>(.*?)</li>", errorlist, flags=re.S)
+    return [unescape(re.sub(r"<[^>]+>", "", item)).strip() for item in items]
+
+
+@pytest.mark.parametrize("url", MALFORMED_URLS, ids=range(len(MALFORMED_URLS)))
+@pytest.mark.parametrize("which", ["url", "archived_url"])
+def test_a_malformed_url_is_stored_as_a_valid_uri_or_refused_with_one_message(
+    which, url, client, author, moderator, article, no_rate_limits
+):
+    client.force_login(author)
+    before = row_counts()
+    response = client.post(f"/articles/{article.slug}/p/k001/annotate/", annotate_data(**{f"evidence-0-{which}": url}))
+    html = response.content.decode()
+    if response.status_code == 400:
+        assert row_counts() == before
+        assert len(errors_shown(html)) == 1, errors_shown(html)  # one clear message per bad URL
+        assert_page_is_safe(html, where=f"refused {which} {url!r}")
+        return
+    assert response.status_code == 302, html[:500]
+    annotation = Annotation.objects.get(article=article)
+    stored = getattr(Evidence.objects.get(annotation=annotation), which)
+    assert VALID_URI.fullmatch(stored), stored
+    assert stored == normalise_url(url)
+    annotation = moderation.approve(annotation=annotation, actor=moderator)
+    client.logout()
+    for page in (annotation.get_absolute_url(), f"/articles/{article.slug}/"):
+        html = get_ok(client, page).content.decode()
+        assert stored in [unescape(h) for h in re.findall(r'href="([^"]*)"', html)], page
+        assert_page_is_safe(html, where=f"{page} {which} {url!r}")
+    jsonld = json.loads(get_ok(client, f"/annotations/{annotation.pk}.jsonld").content)
+    assert stored in json.dumps(jsonld, ensure_ascii=False)
+    export = get_ok(client, f"/articles/{article.slug}/export.md").content.decode()
+    # the stored form, as a Markdown link destination (which also percent-encodes "(" and ")")
+    assert f"({link_destination(stored)})" in export and not CONTROL_IN_OUTPUT.search(export)
+
+
+# --------------------------------------------------------------------------- control characters in the admin's change form
+
+
+@pytest.mark.parametrize("field", ["body", "claim", "tags", "evidence-0-title", "evidence-0-excerpt"])
+@pytest.mark.parametrize("char", CONTROL_SAMPLES[::3], ids=[f"U+{ord(c):04X}" for c in CONTROL_SAMPLES[::3]])
+def test_control_characters_are_refused_in_the_admin_change_form(
+    field, char, client, moderator, article, make_annotation
+):
+    """A moderator correcting an annotation in the admin meets the one rule too: the message, nothing changed."""
+    check = make_annotation(article=article, kind="fact_check", quote="Paragraph 1", tags=["budget"])
+    client.force_login(moderator)
+    url = f"/admin/annotations/annotation/{check.pk}/change/"
+    data = change_form_data(get_ok(client, url))
+    data[field] = f"budget{char}grew" if field != "tags" else f"budget, tax{char}es"
+    before = row_counts()
+    stored = Annotation.objects.filter(pk=check.pk).values("body", "claim", "edited_at").get()
+    evidence = list(Evidence.objects.filter(annotation=check).values_list("title", "excerpt"))
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert f"Remove the invisible control character U+{ord(char):04X}" in response.content.decode()
+    assert row_counts() == before
+    assert Annotation.objects.filter(pk=check.pk).values("body", "claim", "edited_at").get() == stored
+    assert list(Evidence.objects.filter(annotation=check).values_list("title", "excerpt")) == evidence
+    assert list(check.tags.values_list("name", flat=True)) == ["budget"]
