@@ -13,7 +13,7 @@ from importlib import import_module
 import pytest
 from django.apps import apps
 
-from annotations.models import Annotation, Evidence, Flag, ModerationLog, Tag, TaggedAnnotation
+from annotations.models import Annotation, Evidence, ModerationLog, Tag, TaggedAnnotation
 from tests.factories import FlagFactory
 
 pytestmark = pytest.mark.django_db
