@@ -12,7 +12,7 @@ from io import StringIO
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.management import CommandError, ManagementUtility, call_command
+from django.core.management import CommandError, ManagementUtility, base, call_command
 
 from accounts.text import no_control_characters
 from articles.models import Article, ArticleRevision, Block, Source
@@ -104,8 +104,10 @@ def test_reimport_of_a_revised_file_with_a_control_character_changes_nothing(tmp
 
 
 @pytest.mark.django_db
-def test_the_command_exits_with_status_1_and_says_why(tmp_path, capsys):
+def test_the_command_exits_with_status_1_and_says_why(tmp_path, capsys, monkeypatch):
     path = write(tmp_path, "A headline\n\nA paragraph\x07 of text that is long enough to be one.\n")
+    # run_from_argv closes the connections when it ends: that would close the test's transaction on PostgreSQL
+    monkeypatch.setattr(base.connections, "close_all", lambda: None)
     with pytest.raises(SystemExit) as exc_info:
         ManagementUtility(["manage.py", "import_article", str(path)]).execute()
     assert exc_info.value.code == 1
