@@ -4,6 +4,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from accounts.text import no_control_characters
 from articles.models import Article, ArticleRevision, Block, Source
 from articles.revisions import word_diff_html
 from articles.services import BlockEdit, revise_blocks
@@ -92,6 +93,7 @@ class ArticleAdminForm(forms.ModelForm):
     revision_note = forms.CharField(
         required=False,
         max_length=1000,
+        validators=[no_control_characters],
         widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
         help_text="Optional: what you changed in the text and why. Shown to readers in the article's "
         "corrections note; a summary is shown when empty.",

@@ -34,7 +34,9 @@ class Article(models.Model):
         PUBLISHED = "published", "Published"
 
     title = models.CharField(max_length=300, validators=[no_control_characters])
-    slug = models.SlugField(max_length=120, help_text="The article's address: /articles/<slug>/")
+    slug = models.SlugField(
+        max_length=120, help_text="The last part of the article's address, /articles/…/ (letters, digits, hyphens)."
+    )
     dek = models.TextField(
         "dek",
         blank=True,

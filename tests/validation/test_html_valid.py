@@ -48,12 +48,6 @@ KNOWN_DJANGO_ERRORS: dict[str, str] = {}
 # Errors of ours whose fix is outside the templates, pinned so the test reports them as an expected failure
 # (XFAIL, with this reason) instead of failing CI until they are fixed; any other error still fails. Remove an
 # entry when it is fixed: the test then passes without it.
-PENDING_FIXES = {
-    "<slug>/": (
-        "the article's slug help text (articles/models.py, Article.slug help_text) holds '<slug>', and Django's "
-        "admin renders help texts as HTML: an unknown <slug> element on the article admin pages"
-    ),
-}
 
 
 def _forbidden(request):
@@ -320,15 +314,11 @@ def test_every_page_is_valid_html(demo, settings, tmp_path):
     messages = run_vnu(command, tmp_path, list(pages.files))
     elapsed = time.monotonic() - started
 
-    errors, pending = [], set()
+    errors = []
     for message in messages:
         if message.get("type") not in ("error", "non-document-error"):
             continue  # --errors-only: nothing else is expected; warnings are out of scope
         if message.get("message") in KNOWN_DJANGO_ERRORS:
-            continue
-        fix = next((fix for extract, fix in PENDING_FIXES.items() if extract in message.get("extract", "")), None)
-        if fix is not None:
-            pending.add(fix)
             continue
         errors.append(message)
     report = []
@@ -342,5 +332,3 @@ def test_every_page_is_valid_html(demo, settings, tmp_path):
         f"vnu found {len(errors)} error(s) in {len(pages.files)} pages (files in {tmp_path}, {elapsed:.1f} s):\n"
         + "\n".join(report)
     )
-    if pending:
-        pytest.xfail("known, fixed outside the templates: " + "; ".join(sorted(pending)))
