@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-browser setup setup-dev lint check-deploy bench serve-prod clean backup restore audit anchoring-report
+.PHONY: run test test-browser setup setup-dev lint check-deploy bench serve-prod worker clean backup restore audit anchoring-report
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ serve-prod: $(VENV)/.installed
 	$(PY) manage.py collectstatic --noinput
 	$(PY) manage.py migrate --noinput
 	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn -c config/gunicorn.py config.wsgi
+
+## The job queue's worker (e-mail delivery, and the outbox sweep that retries it); needs CELERY_BROKER_URL
+## (and the same DATABASE_URL and e-mail settings as the app servers). Run exactly one with --beat.
+worker: $(VENV)/.installed
+	$(VENV)/bin/celery -A config worker --beat --loglevel=INFO
 
 ## Benchmark the production set-up (BENCH_ARGS="--quick" for a smoke run; --redis, --keep-db).
 bench: $(VENV)/.installed

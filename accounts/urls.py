@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
+from .forms import OutboxPasswordResetForm
 from .ratelimits import rate_limited
 
 urlpatterns = [
@@ -9,7 +10,7 @@ urlpatterns = [
     path("accounts/login/", rate_limited("login")(auth_views.LoginView.as_view()), name="login"),
     path(
         "accounts/password_reset/",
-        rate_limited("password_reset")(auth_views.PasswordResetView.as_view()),
+        rate_limited("password_reset")(auth_views.PasswordResetView.as_view(form_class=OutboxPasswordResetForm)),
         name="password_reset",
     ),
     path("accounts/", include("django.contrib.auth.urls")),

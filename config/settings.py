@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "accounts",
     "articles",
     "annotations",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -157,8 +158,40 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="annotations@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# The job queue (config/celery.py). E-mail goes through the outbox (notifications/):
+# written in the transaction that causes it, delivered by a task after the commit,
+# retried by the sweep every MAIL_RETRY_SECONDS with back-off from MAIL_RETRY_BASE_SECONDS
+# (doubling), given up after MAIL_MAX_ATTEMPTS. Without a broker URL, tasks run in-process.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+# A task is acknowledged after it ran, and one on a worker that was killed goes back to the queue;
+# delivery is idempotent (a claimed row is never sent by another worker).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A web request never waits long for a broker that is down: no publish retries, short timeouts
+# (the outbox sweep delivers what could not be queued).
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=1.0)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1.0, "socket_timeout": 2.0}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+MAIL_RETRY_SECONDS = env.float("MAIL_RETRY_SECONDS", default=60.0)
+MAIL_RETRY_BASE_SECONDS = env.int("MAIL_RETRY_BASE_SECONDS", default=60)
+MAIL_MAX_ATTEMPTS = env.int("MAIL_MAX_ATTEMPTS", default=8)
+MAIL_SENDING_LEASE_SECONDS = env.int("MAIL_SENDING_LEASE_SECONDS", default=600)
+# In-memory beat schedule: nothing written to the working directory.
+CELERY_BEAT_SCHEDULER = "celery.beat:Scheduler"
+CELERY_BEAT_SCHEDULE = {
+    "outbox-sweep": {"task": "notifications.sweep_outbox", "schedule": MAIL_RETRY_SECONDS},
+}
 
 # The organisation that publishes the fact-checks (schema.org ClaimReview author).
 SITE_NAME = env.str("SITE_NAME", default="Annotated")

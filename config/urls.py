@@ -14,6 +14,10 @@ from annotations.views.article import article_detail
 from config.favicon import favicon
 from config.health import healthz, readyz
 
+# Any error that escapes a view: the database being unreachable is a 503 wherever it was raised
+# (the session saved after the view, say), the rest the static 500.html.
+handler500 = "config.database_errors.server_error"
+
 articles_patterns = [
     *articles.urls.urlpatterns,
     path("articles/<slug:slug>/", article_detail, name="article-detail"),

@@ -144,7 +144,13 @@ def test_a_dot_env_file_does_not_change_the_test_settings(tmp_path):
     checkout (and a developer's real .env) is left alone; the copy's BASE_DIR is
     that root. The control shows the same .env does change config.settings.
     """
-    for module in ("config/__init__.py", "config/settings.py", "tests/__init__.py", "tests/settings.py"):
+    for module in (
+        "config/__init__.py",
+        "config/celery.py",
+        "config/settings.py",
+        "tests/__init__.py",
+        "tests/settings.py",
+    ):
         (tmp_path / module).parent.mkdir(exist_ok=True)
         shutil.copy(PROJECT_ROOT / module, tmp_path / module)
     without = settings_beside_a_dot_env(tmp_path, "tests.settings")

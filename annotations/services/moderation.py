@@ -133,10 +133,10 @@ def transition(
     locked.moderated_at = timezone.now()
     locked.moderation_reason = reason
     locked.save(update_fields=["status", "moderated_by", "moderated_at", "moderation_reason", "updated_at"])
-    _log(locked, actor=actor, action=action, from_status=current, to_status=to_status, reason=reason)
+    entry = _log(locked, actor=actor, action=action, from_status=current, to_status=to_status, reason=reason)
     bump_article(locked.article_id)
     if action in NOTIFIED:
-        transaction.on_commit(lambda: notify.notify_author(locked, action=action, reason=reason))
+        notify.notify_author(locked, action=action, reason=reason, decision=entry)
     return locked
 
 
@@ -267,8 +267,8 @@ def resolve_flags(*, annotation: Annotation, actor, decision: str, note: str = "
     Annotation.objects.filter(pk=locked.pk).update(
         moderated_by=actor, moderated_at=timezone.now(), moderation_reason=note
     )
-    _log(
+    entry = _log(
         locked, actor=actor, action=Action.FLAGS_HIDDEN, from_status=locked.status, to_status=locked.status, reason=note
     )
-    transaction.on_commit(lambda: notify.notify_author(locked, action=Action.FLAGS_HIDDEN, reason=note))
+    notify.notify_author(locked, action=Action.FLAGS_HIDDEN, reason=note, decision=entry)
     return locked

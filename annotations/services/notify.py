@@ -1,17 +1,23 @@
-"""E-mails to people about their annotations (moderation decisions). Sent after the deciding transaction commits."""
+"""E-mails to people about their annotations (moderation decisions).
+
+Written to the outbox in the deciding transaction (``notifications``): the
+decision and its e-mail commit together, the e-mail is delivered by the job
+queue after the commit and retried while the mail server is down, and each
+decision (its moderation log row) e-mails at most once.
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.mail import send_mail
 
 from annotations.models import Annotation, ModerationLog
+from notifications.services import queue_email
 
 Action = ModerationLog.Action
 
 
-def notify_author(annotation: Annotation, *, action: str, reason: str) -> None:
-    """E-mail the author a moderation decision on their annotation (after the decision commits; never raises)."""
+def notify_author(annotation: Annotation, *, action: str, reason: str, decision: ModerationLog) -> None:
+    """Queue the e-mail telling the author a moderation decision on their annotation (in its transaction)."""
     author = annotation.author
     if author is None or not author.email:
         return
@@ -39,10 +45,10 @@ def notify_author(annotation: Annotation, *, action: str, reason: str) -> None:
         "",
         f"— {settings.SITE_NAME}",
     ]
-    send_mail(
+    queue_email(
+        to=author.email,
         subject=f"Your {what} {outcome.split(' and ')[0]}",
-        message="\n".join(lines),
-        from_email=None,
-        recipient_list=[author.email],
-        fail_silently=True,
+        body="\n".join(lines),
+        kind="moderation",
+        key=f"moderation-log:{decision.pk}",
     )

@@ -54,3 +54,37 @@ def test_other_database_errors_stay_500s(article, database_fails):
     database_fails(IntegrityError("duplicate key"))
     response = Client(raise_request_exception=False).get(f"/articles/{article.slug}/")
     assert response.status_code == 500
+
+
+def _session_saved_after_the_view(author, settings, monkeypatch, error):
+    # The session is saved by its middleware after the view returned (on every request here), which is
+    # outside the view's exception handling: handler500 (config.database_errors.server_error) answers.
+    from django.contrib.sessions.backends.db import SessionStore
+
+    client = Client(raise_request_exception=False)
+    client.force_login(author)
+    settings.SESSION_SAVE_EVERY_REQUEST = True
+
+    def save(self, must_create=False):
+        raise error
+
+    monkeypatch.setattr(SessionStore, "save", save)
+    return client.get("/accounts/annotations/")
+
+
+def test_the_database_failing_after_the_view_is_a_503_too(author, settings, monkeypatch, caplog):
+    with caplog.at_level(logging.WARNING):
+        response = _session_saved_after_the_view(
+            author, settings, monkeypatch, OperationalError("server closed the connection unexpectedly")
+        )
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    assert b"could not reach its database" in response.content
+    assert any(r.name == "config.database" and "GET /accounts/annotations/" in r.getMessage() for r in caplog.records)
+
+
+def test_other_errors_after_the_view_get_the_static_500_page(author, settings, monkeypatch):
+    response = _session_saved_after_the_view(author, settings, monkeypatch, ValueError("a bug"))
+    assert response.status_code == 500
+    html = response.content.decode()
+    assert "<title>" in html and "a bug" not in html and "Traceback" not in html

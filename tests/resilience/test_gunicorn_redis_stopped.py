@@ -40,7 +40,11 @@ def test_redis_stopped_and_started_under_gunicorn(server, own_redis):
         200,
         {
             "status": "ok",
-            "checks": {"database": {"status": "ok"}, "cache": {"status": "ok", "backend": "ResilientRedisCache"}},
+            "checks": {
+                "database": {"status": "ok"},
+                "cache": {"status": "ok", "backend": "ResilientRedisCache"},
+                "queue": {"status": "eager"},
+            },
         },
     )
 

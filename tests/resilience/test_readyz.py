@@ -20,6 +20,7 @@ def test_ready_with_a_migrated_database_and_the_local_cache(client):
     assert body["status"] == "ok"
     assert body["checks"]["database"] == {"status": "ok"}
     assert body["checks"]["cache"]["status"] == "ok"
+    assert body["checks"]["queue"] == {"status": "eager"}  # no broker: tasks run in the web process
     assert "no-cache" in response["Cache-Control"]
 
 
@@ -64,3 +65,30 @@ def test_an_unreachable_database_takes_the_node_out(client, monkeypatch):
 
 def test_readyz_is_read_only(client):
     assert client.post("/readyz").status_code == 405
+
+
+def test_ready_with_a_live_broker(client, own_redis, settings):
+    from config.celery import app
+
+    settings.CELERY_BROKER_URL = own_redis.url
+    app.conf.update(task_always_eager=False, broker_url=own_redis.url)
+    try:
+        body = client.get("/readyz").json()
+    finally:
+        app.conf.update(task_always_eager=True, broker_url="")
+    assert body["status"] == "ok"
+    assert body["checks"]["queue"] == {"status": "ok"}
+
+
+def test_an_unreachable_broker_is_degraded_not_down(client):
+    from config.celery import app
+
+    app.conf.update(task_always_eager=False, broker_url="redis://127.0.0.1:1/0")
+    try:
+        response = client.get("/readyz")
+    finally:
+        app.conf.update(task_always_eager=True, broker_url="")
+    assert response.status_code == 200  # e-mail waits in the outbox; pages are unaffected
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["checks"]["queue"]["status"] == "degraded"

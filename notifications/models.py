@@ -1,0 +1,67 @@
+"""The outbox: every e-mail the site sends is first a row, written in the transaction of what caused it.
+
+A moderation decision and the e-mail telling its author commit together or
+not at all; delivery happens after the commit, on the job queue
+(``notifications/tasks.py``), and survives an SMTP server that is down: a
+failed attempt leaves the row pending with its error and the time of the next
+attempt, and the periodic sweep retries it. A row is claimed by one
+conditional UPDATE before it is sent, so two workers never send it twice;
+its ``Message-ID`` is fixed when it is queued, so even a resend after a worker
+died mid-send is recognisably the same message.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+
+class OutgoingEmail(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "waiting to be sent"
+        SENDING = "sending", "being sent"
+        SENT = "sent", "sent"
+        FAILED = "failed", "given up"
+
+    kind = models.CharField(max_length=40, help_text="What the e-mail is about (moderation, password_reset, …).")
+    key = models.CharField(
+        max_length=120,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="Identifies what caused the e-mail, so the same cause never queues it twice.",
+    )
+    to = models.EmailField(max_length=254)
+    subject = models.CharField(max_length=255)
+    body = models.TextField(blank=True)
+    sensitive = models.BooleanField(
+        default=False, help_text="Holds a secret (a password reset link): never shown, and erased once sent."
+    )
+    message_uuid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "outgoing e-mail"
+        verbose_name_plural = "outgoing e-mails"
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="outbox_due_idx",
+                condition=models.Q(status__in=["pending", "sending"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display_name()} to {self.to} ({self.get_status_display()})"
+
+    def get_kind_display_name(self) -> str:
+        return self.kind.replace("_", " ")
