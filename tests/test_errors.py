@@ -79,7 +79,7 @@ def test_403_is_the_site_page(client, production):
 def test_403_keeps_the_signed_in_reader_s_navigation(client, production, author):
     client.force_login(author)
     page = assert_clean(client.get("/test-errors/forbidden/"), "403.html", 403)
-    assert "Signed in as <strong>author</strong>" in page
+    assert "Signed in as <strong><bdi>author</bdi></strong>" in page
     assert 'href="/login/' not in page
 
 

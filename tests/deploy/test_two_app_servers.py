@@ -71,7 +71,7 @@ def test_session_made_on_a_is_valid_on_b(deployment):
     on_b = _on(deployment.b, alice)
     page = on_b.get("/accounts/annotations/")
     assert page.status == 200, f"B did not accept A's session: {page.status}"
-    assert "Signed in as <strong>alice</strong>" in page.body.decode()
+    assert "Signed in as <strong><bdi>alice</bdi></strong>" in page.body.decode()
     anonymous = deployment.b.client().get("/accounts/annotations/")
     assert anonymous.status == 302  # the page needs the session: it was the cookie that worked
 
