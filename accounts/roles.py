@@ -1,7 +1,7 @@
 """The site's roles: Django groups and the permissions each holds.
 
 Created by a data migration (``annotations/migrations/0002_roles.py``) and
-re-applied by it on later changes; documented in the README.
+re-applied on later changes (``accounts/migrations/0002_editors_revoke_api_tokens.py``); documented in the README.
 """
 
 ANNOTATORS = "annotators"
@@ -34,6 +34,9 @@ _EDIT = _MODERATE + [
     "articles.change_source",
     "articles.add_block",
     "articles.change_block",
+    # API tokens: see and revoke anyone's (accounts/admin.py)
+    "accounts.view_apitoken",
+    "accounts.change_apitoken",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -54,5 +57,12 @@ def ensure_roles(group_model, permission_model) -> None:
         perms = []
         for dotted in codenames:
             app_label, codename = dotted.split(".")
-            perms.append(permission_model.objects.get(content_type__app_label=app_label, codename=codename))
+            found = permission_model.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            if found is None and not permission_model.objects.filter(content_type__app_label=app_label).exists():
+                # an app whose models a later migration creates (on a fresh database annotations 0002 may run
+                # before accounts 0001): that app's own migration applies the roles again
+                continue
+            if found is None:
+                raise permission_model.DoesNotExist(f"No permission {dotted}.")
+            perms.append(found)
         group.permissions.set(perms)

@@ -13,5 +13,7 @@ urlpatterns = [
         rate_limited("password_reset")(auth_views.PasswordResetView.as_view(form_class=OutboxPasswordResetForm)),
         name="password_reset",
     ),
+    path("accounts/tokens/", views.api_tokens, name="api-tokens"),
+    path("accounts/tokens/<int:pk>/revoke/", views.api_token_revoke, name="api-token-revoke"),
     path("accounts/", include("django.contrib.auth.urls")),
 ]
