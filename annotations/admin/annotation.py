@@ -10,6 +10,7 @@ from annotations import services
 from annotations.admin import moderation as admin_moderation
 from annotations.admin import reanchor as admin_reanchor
 from annotations.admin.filters import ArticleFilter, AuthorFilter, FlaggedFilter, TagFilter
+from annotations.admin.paginator import EstimatedCountPaginator, is_unfiltered
 from annotations.forms import EvidenceURLField, small_int
 from annotations.models import Annotation, Evidence, Flag, ModerationLog, TaggedAnnotation
 from annotations.services import moderation
@@ -240,8 +241,12 @@ class AnnotationAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
+    # At 100,000+ annotations (issue 17): no second, unfiltered COUNT; the unfiltered list numbered from the
+    # planner's estimate (annotations.admin.paginator); newest first, read from annotation_created_idx (the
+    # model's ordering, by paragraph position, would sort every annotation on each load).
     show_full_result_count = False
     list_per_page = 50
+    ordering = ["-created_at", "-pk"]
     # no date_hierarchy: its two DISTINCT-date queries scan the whole table on every load
     fieldsets = [
         ("Target", {"fields": ["article", "block", "quote", ("quote_start", "quote_end")]}),
@@ -270,6 +275,11 @@ class AnnotationAdmin(admin.ModelAdmin):
         )
         # private notes are their author's alone, in the back office too
         return queryset.exclude(Q(visibility=Annotation.Visibility.PRIVATE) & ~Q(author=request.user))
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        return EstimatedCountPaginator(
+            queryset, per_page, orphans, allow_empty_first_page, estimate=is_unfiltered(request)
+        )
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))

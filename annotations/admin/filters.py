@@ -1,12 +1,14 @@
-"""The annotation change list's filters: cheap on a table of 100,000 rows (choices cached, filtering exact)."""
+"""The annotation change list's filters: cheap on a table of 1M rows (choices from the small tables, probing an
+index per choice, and cached; filtering exact, by conditions that have an index)."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.core.cache import cache
+from django.db.models import Exists, OuterRef
 
 from annotations.forms import small_int
-from annotations.models import Annotation, Tag
+from annotations.models import Annotation, Tag, TaggedAnnotation
 from articles.models import Article
 
 
@@ -44,11 +46,14 @@ class AuthorFilter(_IdFilter):
 
     def lookups(self, request, model_admin):
         def compute():
-            ids = Annotation.objects.order_by().values_list("author_id", flat=True).distinct()
+            # one probe of annotation_author_idx per account, not a DISTINCT over every annotation
             User = Annotation._meta.get_field("author").related_model
+            has_annotated = Exists(Annotation.objects.filter(author=OuterRef("pk")))
             return [
                 (str(pk), name)
-                for pk, name in User.objects.filter(pk__in=ids).order_by("username").values_list("pk", "username")[:500]
+                for pk, name in User.objects.filter(has_annotated)
+                .order_by("username")
+                .values_list("pk", "username")[:500]
             ]
 
         return _cached_choices("admin:annotation-author-choices", compute)
@@ -95,9 +100,12 @@ class TagFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         return _cached_choices(
             "admin:annotation-tag-choices",
+            # one probe of the tag's index on the through table per tag, not a join over every tagging
             lambda: [
                 (t.slug, t.name)
-                for t in Tag.objects.filter(tagged_annotations__isnull=False).distinct().order_by("name")[:200]
+                for t in Tag.objects.filter(Exists(TaggedAnnotation.objects.filter(tag=OuterRef("pk")))).order_by(
+                    "name"
+                )[:200]
             ],
         )
 

@@ -24,7 +24,11 @@ QUEUE_PAGE_SIZE = 50
 
 
 def queue_view(model_admin, request):
-    """GET: the queue page. Paged by 'after' (keyset), so no COUNT of the whole table."""
+    """GET: the queue page. Paged by 'after' (keyset), so no COUNT of the whole table.
+
+    Each page is one range of ``annotation_in_queue_idx`` (partial: only rows the queue shows, in its order),
+    read up to the 51st entry: the same cost on page 1 and page 300, at 100,000 annotations or 1M.
+    """
     if not moderation.can_moderate(request.user):
         raise PermissionDenied
     queryset = moderation_queue()
@@ -33,8 +37,9 @@ def queue_view(model_admin, request):
     if after_pk is not None:
         first = Annotation.objects.filter(pk=after_pk).values("created_at").first()
         if first:
-            queryset = queryset.filter(
-                Q(created_at__gt=first["created_at"]) | Q(created_at=first["created_at"], pk__gt=after_pk)
+            # (created_at, id) > (first's, after_pk); the redundant >= gives the index scan its start
+            queryset = queryset.filter(created_at__gte=first["created_at"]).filter(
+                Q(created_at__gt=first["created_at"]) | Q(pk__gt=after_pk)
             )
     rows = list(queryset[: QUEUE_PAGE_SIZE + 1])
     has_more = len(rows) > QUEUE_PAGE_SIZE

@@ -8,7 +8,11 @@ from annotations.models import Annotation, Flag, TaggedAnnotation
 
 
 def moderation_queue() -> QuerySet[Annotation]:
-    """Pending public annotations and annotations with open flags, oldest first."""
+    """Pending public annotations and annotations with open flags, oldest first.
+
+    The condition and the order are those of the partial index ``annotation_in_queue_idx`` (created_at, id
+    where visibility is public and the status pending or a flag open): change one, change the other.
+    """
     return (
         Annotation.objects.in_queue()
         .select_related("article", "block", "author")
