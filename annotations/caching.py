@@ -16,9 +16,24 @@ reads the new key on its next request, whichever process missed the bump and
 even if it exited since. One UPDATE per missed bump, only while the cache is
 down; the article's ``updated_at`` is shown to nobody (article revisions
 move it the same way, ``articles.services.blocks``).
+
+
+from __future__ import annotations
+
+The whole anonymous page (``annotations.page_cache``) is served without the
+database, so it cannot see ``updated_at``: a process that missed a bump keeps
+the article in ``_missed`` and bumps it again on its first request once the
+cache answers; entries of the whole page also expire after a few minutes, which
+bounds what a process that exited before the cache came back could leave.
+
+A version that is not in the cache (never set, evicted, or the cache was
+flushed) starts from the clock in microseconds, never from a small number, so
+it cannot match an entry stored under an earlier life of the key.
 """
 
 from __future__ import annotations
+
+import time
 
 from django.core.cache import cache
 from django.db import transaction
@@ -26,28 +41,49 @@ from django.utils import timezone
 
 from articles.models import Article
 
+_missed: set[int] = set()
 
-def _key(article_id: int) -> str:
+
+def version_key(article_id: int) -> str:
     return f"article-version:{article_id}"
 
 
+def _fresh_version() -> int:
+    return time.time_ns() // 1000
+
+
 def article_version(article_id: int) -> int:
-    version = cache.get(_key(article_id))
+    version = cache.get(version_key(article_id))
     if version is None:
-        version = 1
-        cache.add(_key(article_id), version, timeout=None)
+        version = _fresh_version()
+        if not cache.add(version_key(article_id), version, timeout=None):
+            version = cache.get(version_key(article_id), version)
     return int(version)
+
+
+def _bump_now(article_id: int) -> bool:
+    """Move the article's version on; False when the cache did not take it."""
+    try:
+        cache.incr(version_key(article_id))
+    except ValueError:  # not cached (evicted, or the cache is down): start a fresh version
+        cache.set(version_key(article_id), _fresh_version(), timeout=None)
+    return not getattr(cache, "unavailable", False)
 
 
 def bump_article(article_id: int) -> None:
     """Invalidate the article's cached pages once the current transaction commits."""
 
     def bump() -> None:
-        try:
-            cache.incr(_key(article_id))
-        except ValueError:  # not cached yet (or the cache is down): start a fresh version
-            cache.set(_key(article_id), 2, timeout=None)
-        if getattr(cache, "unavailable", False):
+        if not _bump_now(article_id):
+            _missed.add(article_id)
             Article.objects.filter(pk=article_id).update(updated_at=timezone.now())
 
     transaction.on_commit(bump)
+
+
+def replay_missed_bumps() -> None:
+    """Bump again what this process could not bump while the cache was down (called per cached read)."""
+    for article_id in list(_missed):
+        if not _bump_now(article_id):
+            return
+        _missed.discard(article_id)

@@ -58,6 +58,10 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # PostgreSQL restarting: a clean 503 for the requests in flight (config/database_errors.py)
     "config.database_errors.DatabaseUnavailableMiddleware",
+    # ETag on every GET response, 304 for If-None-Match / If-Modified-Since
+    "django.middleware.http.ConditionalGetMiddleware",
+    # anonymous article pages from the cache: no session, auth, query or template (annotations/page_cache.py)
+    "annotations.page_cache.AnonymousArticlePageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "config.middleware.RejectNulBytesMiddleware",
@@ -246,6 +250,11 @@ if env.bool("BEHIND_PROXY", default=False):
 # Re-anchoring after article revisions: a fuzzy match scoring below this
 # (0-100) is never taken; the annotation is marked "needs re-anchoring".
 ANNOTATIONS_REANCHOR_MIN_SCORE = env.float("ANNOTATIONS_REANCHOR_MIN_SCORE", default=85.0)
+
+# Whole anonymous article pages are kept in the cache this many seconds (0: off), and shared
+# caches (a reverse proxy) may keep them ANNOTATIONS_SHARED_CACHE_SECONDS (0: they must revalidate).
+ANNOTATIONS_PAGE_CACHE_SECONDS = env.int("ANNOTATIONS_PAGE_CACHE_SECONDS", default=300)
+ANNOTATIONS_SHARED_CACHE_SECONDS = env.int("ANNOTATIONS_SHARED_CACHE_SECONDS", default=30)
 
 # Importer: files larger than this are refused.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=2 * 1024 * 1024)

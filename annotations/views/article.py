@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 
-from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -31,11 +30,11 @@ from articles.selectors import article_for_reading
 FRAGMENT_TIMEOUT = 24 * 3600
 
 
-def _fragment_key(article, view: str, filters: dict[str, str], audience: str) -> str:
+def _fragment_key(article, version: int, view: str, filters: dict[str, str], audience: str) -> str:
     source = getattr(article, "source", None)
     parts = [
         str(article.pk),
-        str(article_version(article.pk)),
+        str(version),
         article.updated_at.isoformat(),
         source.updated_at.isoformat() if source else "-",
         view,
@@ -61,17 +60,8 @@ def article_detail(request, slug: str):
     user = request.user
     personal = user.is_authenticated and Annotation.objects.filter(article=article, author=user).exists()
     audience = "member" if user.is_authenticated else "anonymous"
-    key = None if personal or not article.is_published else _fragment_key(article, view, filters, audience)
-    # A reader with no session and no pending messages gets the whole page
-    # from the cache (no template render at all); the page holds no CSRF
-    # token or anything else of theirs.
-    page_key = None
-    if key and not user.is_authenticated and not (request.COOKIES.keys() & {settings.SESSION_COOKIE_NAME, "messages"}):
-        origin = hashlib.sha256(f"{request.scheme}://{request.get_host()}{request.path}".encode()).hexdigest()[:16]
-        page_key = f"{key}:page:{origin}"
-        page = cache.get(page_key)
-        if page is not None:
-            return _with_service_link(request, article, HttpResponse(page))
+    version = article_version(article.pk)
+    key = None if personal or not article.is_published else _fragment_key(article, version, view, filters, audience)
     cached = cache.get(key) if key else None
     if cached is None:
         reading = read_article(article=article, user=user, view=view, filters=filters)
@@ -101,8 +91,10 @@ def article_detail(request, slug: str):
             "filters": filters,
         },
     )
-    if page_key:
-        cache.set(page_key, response.content, FRAGMENT_TIMEOUT)
+    if key and not user.is_authenticated:
+        # rendered for nobody in particular (no CSRF token, no name): the whole page may be shared with
+        # every reader without a session (annotations.page_cache), under this version of the article
+        response.anonymous_page = (article.pk, version)
     return _with_service_link(request, article, response)
 
 

@@ -1,0 +1,130 @@
+"""Whole anonymous article pages from the cache, before sessions, auth and the database.
+
+A reader without a session (no session or messages cookie) asking for an
+article page (``/articles/<slug>/``, any query) gets the page the view
+rendered for the previous such reader of the same address, with one cache
+round trip (``get_many`` of the page and the article's version) and no
+session, no authentication, no query and no template. The page holds nothing
+of any reader's (no CSRF token, no name): the view marks a response as
+shareable (``response.anonymous_page``) only when it rendered the published
+article for nobody in particular.
+
+Stale pages are never served: an entry records the article's version
+(``annotations.caching``), which every change bumps; an entry whose version
+is not the current one is a miss. This process learns which article a slug
+names from the responses it renders (``_article_ids``), so the first request
+for an article in each process goes through the view. Entries expire after
+``ANNOTATIONS_PAGE_CACHE_SECONDS`` (300; 0 turns this off), which bounds a
+version bump lost with a process that exited while the cache was down.
+
+The entry keeps the page and its gzip-compressed copy (served when the client
+accepts gzip: the page has no secret in it to leak by compression), its
+``ETag`` (``ConditionalGetMiddleware`` answers ``If-None-Match`` with 304)
+and the headers the inner middleware set (Content-Security-Policy, the
+annotation service link, ...). ``Cache-Control`` lets a shared cache keep it
+``ANNOTATIONS_SHARED_CACHE_SECONDS`` (30), ``Vary: Cookie`` keeps signed-in
+readers out of it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import re
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse
+
+from annotations.caching import _missed, replay_missed_bumps, version_key
+
+ARTICLE_PATH = re.compile(r"^/articles/(?P<slug>[-a-zA-Z0-9_]+)/$")
+# headers the entry does not keep: set per response here, or by the outer middleware on every response
+_NOT_KEPT = {"set-cookie", "content-length", "content-encoding", "etag", "cache-control", "vary", "expires"}
+_article_ids: dict[str, int] = {}
+
+
+def _timeout() -> int:
+    return getattr(settings, "ANNOTATIONS_PAGE_CACHE_SECONDS", 300)
+
+
+def _eligible(request) -> str | None:
+    """The article slug when the request may be answered with the shared anonymous page."""
+    if request.method not in ("GET", "HEAD") or _timeout() <= 0:
+        return None
+    cookies = request.COOKIES
+    if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
+        return None
+    match = ARTICLE_PATH.match(request.path_info)
+    return match["slug"] if match else None
+
+
+def _page_key(request) -> str:
+    address = f"{request.scheme}://{request.get_host()}{request.path}?{request.META.get('QUERY_STRING', '')}"
+    return "anon-page:" + hashlib.sha256(address.encode()).hexdigest()[:40]
+
+
+def _entry(response: HttpResponse, article_id: int, version: int) -> dict:
+    body = response.content
+    digest = hashlib.sha256(body).hexdigest()[:32]
+    return {
+        "article": article_id,
+        "version": version,
+        "status": response.status_code,
+        "body": body,
+        "gzip": gzip.compress(body, compresslevel=6, mtime=0),
+        "etag": digest,
+        "headers": [(name, value) for name, value in response.items() if name.lower() not in _NOT_KEPT],
+    }
+
+
+def _response(request, entry: dict) -> HttpResponse:
+    compressed = "gzip" in request.META.get("HTTP_ACCEPT_ENCODING", "")
+    body = entry["gzip"] if compressed else entry["body"]
+    response = HttpResponse(b"" if request.method == "HEAD" else body, status=entry["status"])
+    for name, value in entry["headers"]:
+        response[name] = value
+    response["Content-Length"] = str(len(body))
+    if compressed:
+        response["Content-Encoding"] = "gzip"
+    response["ETag"] = f'"{entry["etag"]}{"-gz" if compressed else ""}"'
+    response["Vary"] = "Cookie, Accept-Encoding"
+    shared = getattr(settings, "ANNOTATIONS_SHARED_CACHE_SECONDS", 30)
+    response["Cache-Control"] = f"public, max-age=0, s-maxage={shared}" if shared > 0 else "no-cache"
+    return response
+
+
+class AnonymousArticlePageMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        slug = _eligible(request)
+        if slug is None:
+            return self.get_response(request)
+        key = _page_key(request)
+        article_id = _article_ids.get(slug)
+        if article_id is not None:
+            if _missed:
+                replay_missed_bumps()
+            found = cache.get_many([key, version_key(article_id)])
+            entry, version = found.get(key), found.get(version_key(article_id))
+            if (
+                entry is not None
+                and version is not None
+                and (entry["article"], entry["version"])
+                == (
+                    article_id,
+                    version,
+                )
+            ):
+                return _response(request, entry)
+        response = self.get_response(request)
+        shareable = getattr(response, "anonymous_page", None)
+        if shareable is None or response.status_code != 200 or response.cookies or response.streaming:
+            return response
+        article_id, version = shareable
+        entry = _entry(response, article_id, version)
+        cache.set(key, entry, _timeout())
+        _article_ids[slug] = article_id
+        return _response(request, entry)

@@ -1,0 +1,170 @@
+"""Whole anonymous article pages from the cache (annotations/page_cache.py): no query when warm, never
+stale after any change, never shared with a reader who has a session, with ETag/304, gzip and HEAD."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+from django.test import Client, override_settings
+
+import annotations.caching
+from annotations.models import Annotation
+from annotations.services import moderation
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def page(article, make_annotation, author):
+    make_annotation(article=article, author=author, body="A published note on the first paragraph.")
+    return article.get_absolute_url()
+
+
+def warm(client, url) -> bytes:
+    first = client.get(url)
+    assert first.status_code == 200
+    return first.content
+
+
+def test_a_warm_anonymous_page_makes_no_query_and_is_the_same_page(client, page, django_assert_num_queries):
+    content = warm(client, page)
+    with django_assert_num_queries(0):
+        again = client.get(page)
+    assert again.status_code == 200 and again.content == content
+    assert "A published note" in content.decode()
+    assert again["Cache-Control"] == "public, max-age=0, s-maxage=30"
+    assert again["Vary"] == "Cookie, Accept-Encoding"
+    # the headers the inner middleware set are kept: the policy and the annotation service link
+    assert "default-src 'self'" in again["Content-Security-Policy"]
+    assert again["Link"].endswith('/annotations/>; rel="http://www.w3.org/ns/oa#annotationService"')
+    assert again["X-Frame-Options"] == "DENY"
+    assert "Set-Cookie" not in again
+
+
+def test_etag_and_304(client, page, django_assert_num_queries):
+    warm(client, page)
+    response = client.get(page)
+    etag = response["ETag"]
+    with django_assert_num_queries(0):
+        not_modified = client.get(page, HTTP_IF_NONE_MATCH=etag)
+    assert not_modified.status_code == 304 and not_modified.content == b""
+    assert client.get(page, HTTP_IF_NONE_MATCH='"something-else"').status_code == 200
+
+
+def test_gzip_for_clients_that_accept_it(client, page):
+    content = warm(client, page)
+    response = client.get(page, HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    assert response["Content-Encoding"] == "gzip"
+    assert gzip.decompress(response.content) == content
+    assert int(response["Content-Length"]) == len(response.content) < len(content) / 3
+    assert response["ETag"].endswith('-gz"') and response["ETag"] != client.get(page)["ETag"]
+
+
+def test_head_has_the_headers_and_no_body(client, page):
+    content = warm(client, page)
+    response = client.head(page)
+    assert response.status_code == 200 and response.content == b""
+    assert response["Content-Length"] == str(len(content))
+
+
+def test_a_moderation_decision_is_on_the_next_page(
+    client, page, article, make_annotation, moderator, django_capture_on_commit_callbacks
+):
+    waiting = make_annotation(article=article, status="pending", body="Waiting for a moderator's decision.")
+    assert "Waiting for a moderator" not in warm(client, page).decode()
+    with django_capture_on_commit_callbacks(execute=True):  # the version is bumped when the decision commits
+        moderation.approve(annotation=waiting, actor=moderator)
+    assert "Waiting for a moderator" in client.get(page).content.decode()
+
+
+@pytest.mark.parametrize("change", ["title", "source", "unpublish", "delete"])
+def test_article_and_source_changes_by_any_path_are_on_the_next_page(
+    change, client, page, article, django_capture_on_commit_callbacks
+):
+    warm(client, page)
+    with django_capture_on_commit_callbacks(execute=True):  # saved through the ORM, as a shell or import would
+        if change == "title":
+            article.title = "A retitled article"
+            article.save()
+        elif change == "source":
+            article.source.publisher_name = "A renamed publisher"
+            article.source.save()
+        elif change == "unpublish":
+            article.status = article.Status.DRAFT
+            article.save()
+        else:
+            article.delete()
+    response = client.get(page)
+    if change == "title":
+        assert "A retitled article" in response.content.decode()
+    elif change == "source":
+        assert "A renamed publisher" in response.content.decode()
+    else:
+        assert response.status_code == 404
+
+
+def test_a_reader_with_a_session_never_gets_the_shared_page(client, page, author, other_user):
+    warm(client, page)
+    reader = Client()
+    reader.force_login(other_user)
+    response = reader.get(page)
+    assert response.status_code == 200
+    assert "public" not in response.get("Cache-Control", "")
+    assert "Signed in as" in response.content.decode()
+    # and the shared page never carries a reader's name or token
+    shared = client.get(page).content.decode()
+    assert "Signed in as" not in shared and "csrfmiddlewaretoken" not in shared
+
+
+def test_a_pending_messages_cookie_skips_the_shared_page(client, page, django_assert_max_num_queries):
+    warm(client, page)
+    client.cookies["messages"] = "x"
+    with django_assert_max_num_queries(20):
+        response = client.get(page)
+    assert response.status_code == 200 and "public" not in response.get("Cache-Control", "")
+
+
+def test_each_host_and_query_has_its_own_page(client, page, settings):
+    settings.ALLOWED_HOSTS = ["testserver", "other.example"]
+    warm(client, page)
+    other = client.get(page, HTTP_HOST="other.example")
+    assert other["Link"].startswith("<http://other.example/")
+    fact_checks = client.get(page + "?view=fact-checks")
+    assert fact_checks.content != client.get(page).content
+
+
+def test_a_bump_missed_while_the_cache_was_down_is_replayed(
+    client, page, article, monkeypatch, django_capture_on_commit_callbacks
+):
+    warm(client, page)
+    # the cache refuses the bump: the article is remembered, and bumped on the next request
+    monkeypatch.setattr(annotations.caching, "_bump_now", lambda article_id: False)
+    Annotation.objects.filter(article=article).update(body_html="<p>Changed while the cache was down.</p>")
+    with django_capture_on_commit_callbacks(execute=True):
+        annotations.caching.bump_article(article.pk)
+    assert annotations.caching._missed == {article.pk}
+    monkeypatch.undo()
+    try:
+        response = client.get(page)
+    finally:
+        annotations.caching._missed.clear()
+    assert annotations.caching._missed == set()
+    assert "Changed while the cache was down." in response.content.decode()
+
+
+def test_an_evicted_version_never_matches_an_older_entry(client, page, article):
+    from django.core.cache import cache
+
+    warm(client, page)
+    cache.delete(annotations.caching.version_key(article.pk))
+    Annotation.objects.filter(article=article).update(body_html="<p>Changed after the eviction.</p>")
+    # a fresh version (from the clock) is not the one the entry holds: the view renders again
+    assert "Changed after the eviction." in client.get(page).content.decode()
+
+
+@override_settings(ANNOTATIONS_PAGE_CACHE_SECONDS=0)
+def test_it_can_be_turned_off(client, page, django_assert_max_num_queries):
+    warm(client, page)
+    response = client.get(page)
+    assert "public" not in response.get("Cache-Control", "")
