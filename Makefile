@@ -70,8 +70,9 @@ audit: setup-dev
 		--progress-spinner off --format json --output artifacts/pip-audit.json || true
 	$(PY) scripts/audit_dependencies.py --pip-audit artifacts/pip-audit.json requirements.txt requirements-dev.txt
 
-## Fault drills on the production set-up (gunicorn, a throwaway PostgreSQL database on 127.0.0.1, a redis-server of
-## its own): Redis stopped, PostgreSQL cut and down, a worker killed, under load; prints the table (tests/resilience/test_drill.py).
+## Fault drills on the production set-up (gunicorn, a throwaway PostgreSQL database on 127.0.0.1, a redis-server and a
+## job queue worker of its own) under load: Redis stopped, PostgreSQL cut and down, a worker killed, mail down; prints the
+## table (tests/resilience/test_drill.py).
 drill: setup-dev
 	DRILL=1 $(PY) -m pytest -p no:cacheprovider -m drill -q tests/resilience/test_drill.py $(PYTEST_ARGS)
 

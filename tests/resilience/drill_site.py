@@ -125,6 +125,7 @@ class DrillSite:
             CELERY_BROKER_URL=f"redis://127.0.0.1:{self.redis.port}/1",
             MAIL_RETRY_SECONDS="1",
             MAIL_RETRY_BASE_SECONDS="1",
+            MAIL_MAX_ATTEMPTS="50",  # the demo's e-mails, queued at set-up, are retried from the worker's start
         )
         _manage(["migrate", "--noinput"], self.env)
         _manage(["setup_demo"], {**self.env, "DEBUG": "true"})  # the article and the demo accounts

@@ -1,33 +1,39 @@
-"""Fault drills: the production set-up under a small load while Redis, PostgreSQL and a worker fail.
+"""Fault drills: the production set-up under a small load while Redis, PostgreSQL, a worker or mail fail.
 
-``make drill`` runs this module alone and prints the table (one row per
-fault: requests, outcomes by status, error window, recovery time, write rows
-checked, lost or partial writes). It is skipped unless selected (``-m drill``
-or ``DRILL=1``): it takes about a minute and needs the machine's PostgreSQL
-and ``redis-server``; selected, a missing one fails it instead of skipping.
+``make drill`` runs this module alone and prints the table (one row per fault:
+requests, outcomes by status, error window, recovery time, write rows checked,
+lost or partial writes). It is skipped unless selected (``-m drill`` or
+``DRILL=1``): it takes about a minute and needs the machine's PostgreSQL and
+``redis-server``; selected, a missing one fails it instead of skipping.
 
 Set-up (tests/resilience/drill_site.py): a throwaway PostgreSQL database
 ``drill_<random>`` (dropped at the end), a redis-server of its own on a free
 port, gunicorn with the production settings (DEBUG off, 3 sync workers) on a
 free port, all on 127.0.0.1; the demo article and accounts (``setup_demo``)
-and three trusted annotators. Load (tests/resilience/drill_load.py): two
-readers of the article page, a /readyz poller and the three annotators
-posting the public annotate form (a note, or a fact-check with one evidence
-row) as a browser does, CSRF token included.
+and three trusted annotators. Mail goes through the outbox and the job queue
+(its broker on the drill's Redis) to an SMTP port where nothing listens; the
+Celery worker starts for the mail drill, whose SMTP sink (aiosmtpd) then takes
+that port. Load (tests/resilience/drill_load.py): two readers of the article
+page, a /readyz poller and the three annotators posting the public annotate
+form (a note, or a fact-check with one evidence row) as a browser does, CSRF
+token included; in the mail drill, the demo moderator approving from the
+admin's moderation queue too.
 
 Each fault runs for a bounded time under that load, then the load goes on for
 a few seconds. What may fail is written in each test: the documented 503s
 (README, "When Redis or PostgreSQL is down") during the fault, a connection
-reset for the one request a killed worker was serving; never a 500. After
-each fault every kind of request succeeds again within RECOVERY_LIMIT
-seconds, and every write is checked in the database: answered with a
-redirect, it is there once with all its rows; answered with an error, it left
-nothing; cut off without an answer, it is all there or not at all.
+reset for the one request a killed worker was serving; never a 500 (nor
+anything at all while only mail is down). After each fault every kind of
+request succeeds again within RECOVERY_LIMIT seconds, and every write is
+checked in the database: answered with a redirect, it is there once with all
+its rows; answered with an error, it left nothing; cut off without an answer,
+it is all there or not at all.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -38,7 +44,8 @@ import pytest
 
 from tests.resilience.conftest import DRILL_ROWS
 from tests.resilience.drill_load import ANNOTATE, ARTICLE, Load, Outcome, Recorder, request, summarise, write_payload
-from tests.resilience.drill_site import WORKERS, DrillSite, Unavailable
+from tests.resilience.drill_mail import OUTBOX, SmtpSink
+from tests.resilience.drill_site import MODERATOR, WORKERS, DrillSite, Unavailable, check_approvals
 
 pytestmark = pytest.mark.drill
 
@@ -294,3 +301,95 @@ def test_worker_killed_under_load(site, rows):
     assert len(site.workers()) == WORKERS and victim not in site.workers()
     assert f"Worker (pid:{victim}) was sent SIGKILL" in site.log()
     _clean_log(site)
+
+
+# ---------------------------------------------------------------------- 5. mail at a closed port, then back
+
+
+QUEUE = "/admin/annotations/annotation/queue/"
+DECIDE = "/admin/annotations/annotation/decide/"
+PENDING = re.compile(r'name="annotation" value="(\d+)">\s*<input type="hidden" name="expected_status" value="pending">')
+
+
+def _outbox(site: DrillSite) -> list[tuple]:
+    return site.query(OUTBOX)
+
+
+def _wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def test_mail_server_down_then_back(site, rows):
+    """Moderators approve while SMTP refuses: every request succeeds, the e-mails wait in the outbox with
+    their failed attempts; with a mail server back on that port the sweep delivers each exactly once."""
+    site.start_mail_worker()
+    moderator = site.client()
+    moderator.login("/admin/login/", *MODERATOR, next_url=QUEUE)
+    approved: list[str] = []
+
+    with Phase(site, "SMTP at a closed port 2 s, then a server there") as phase:
+        while time.monotonic() - phase.fault_start < 2.0:
+            queue, response = request("read", lambda: moderator.get(QUEUE))
+            phase.recorder.add(queue)
+            pending = [pk for pk in PENDING.findall(response.body.decode()) if pk not in approved] if queue.ok else []
+            for pk in pending[:3]:
+                decision = {"annotation": pk, "expected_status": "pending", "decision": "approve", "reason": ""}
+                outcome, _ = request("moderate", lambda d=decision: moderator.post(DECIDE, {**d, "next": QUEUE}))
+                outcome.token = pk
+                phase.recorder.add(outcome)
+                approved.append(pk)
+        # every e-mail so far has been tried and refused: back to pending, with its attempts and error (a row
+        # is "sending", attempts already counted, while the worker tries it: wait until no attempt is under way)
+        refused = _wait_for(
+            lambda: (
+                (rows_ := _outbox(site))
+                and all(status == "pending" and attempts >= 1 for _, status, attempts, _ in rows_)
+                and rows_
+            ),
+            10,
+            "the worker's first attempts on the closed port",
+        )
+        assert all("refused" in error.lower() for *_, error in refused), refused
+        # the back-off (1 s, doubling) decides when each is tried next; the sweep runs every second
+        (due_in,) = site.query(
+            "SELECT coalesce(max(extract(epoch FROM next_attempt_at - now())), 0)::float"
+            " FROM notifications_outgoingemail WHERE status = 'pending'"
+        )[0]
+        sink = SmtpSink(site.mail_port)
+        site.extra_cleanup.append(sink.stop)
+        sink.start()
+        phase.fault_ended()
+        sent = _wait_for(
+            lambda: (rows_ := _outbox(site)) and all(status == "sent" for _, status, _, _ in rows_) and rows_,
+            20,
+            "the sweep to deliver the outbox",
+        )
+        delivered = time.monotonic() - phase.fault_end
+    time.sleep(2)  # two more sweeps: nothing is sent again
+    sink.stop()
+
+    row, problems = phase.record(rows)
+    checked, approval_problems = check_approvals(site, phase.outcomes)
+    arrived = sink.uuids()
+    expected = {uuid for uuid, *_ in sent}
+    mail_problems = [f"{uuid} arrived {n} times" for uuid, n in arrived.items() if n != 1]
+    mail_problems += [f"{uuid} never arrived" for uuid in expected - set(arrived)]
+    mail_problems += [f"{uuid} is not in the outbox" for uuid in set(arrived) - expected]
+    row.rows_checked += checked + len(expected)
+    row.lost_or_partial += len(approval_problems) + len(mail_problems)
+    requests_recovered = row.recovery
+    row.recovery = max(row.recovery, delivered)  # in the table: until the outbox is all sent
+    assert len(approved) >= 3 and len(refused) >= len(approved)
+    assert _unexpected(phase.outcomes, lambda o: False) == []  # not one request failed
+    assert problems == [] and approval_problems == [] and mail_problems == []
+    assert requests_recovered <= RECOVERY_LIMIT, row
+    # the outbox is sent by the first sweep after the last back-off ran out (a second apart, plus the sending)
+    assert delivered <= max(due_in, 0.0) + 2.0, (delivered, due_in)
+    _clean_log(site)
+    assert "Traceback" not in site.worker_log_path.read_text(errors="replace")
