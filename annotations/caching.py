@@ -87,3 +87,33 @@ def replay_missed_bumps() -> None:
         if not _bump_now(article_id):
             return
         _missed.discard(article_id)
+
+
+EXPORT_TIMEOUT = 3600
+
+
+def _address_digest(request) -> str:
+    import hashlib
+
+    address = f"{request.scheme}://{request.get_host()}{request.path}?{request.META.get('QUERY_STRING', '')}"
+    return hashlib.sha256(address.encode()).hexdigest()[:40]
+
+
+def article_cached_response(request, *, kind: str, article_id: int, render):
+    """The response ``render()`` makes, kept under the article's version (for exports that are the same for
+    every reader: feeds, the Markdown export). A change to the article moves the version, so an entry is
+    never served stale; the request's address is in the key (the exports hold absolute links)."""
+    from django.http import HttpResponse
+
+    key = f"export:{kind}:{article_id}:{article_version(article_id)}:{_address_digest(request)}"
+    entry = cache.get(key)
+    if entry is not None:
+        response = HttpResponse(entry["content"], status=entry["status"])
+        for name, value in entry["headers"]:
+            response[name] = value
+        return response
+    response = render()
+    if response.status_code == 200 and not response.streaming and not response.cookies:
+        headers = [(n, v) for n, v in response.items() if n.lower() not in {"set-cookie", "content-length", "vary"}]
+        cache.set(key, {"content": response.content, "status": 200, "headers": headers}, EXPORT_TIMEOUT)
+    return response

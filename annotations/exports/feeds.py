@@ -35,6 +35,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
+from annotations.caching import article_cached_response
 from annotations.exports.links import absolute, base_url_of
 from annotations.models import Annotation
 from articles.models import Article
@@ -202,7 +203,22 @@ class AnnotationFeed(Feed):
 
 
 class ArticleAnnotationsFeed(AnnotationFeed):
-    """``/articles/<slug>/feed/``: a published article's approved, public annotations."""
+    """``/articles/<slug>/feed/``: a published article's approved, public annotations.
+
+    The same for every reader, so the whole feed is kept in the cache under the article's version
+    (``annotations.caching.article_cached_response``): a warm request is one query (the article's id).
+    """
+
+    def __call__(self, request, *args, **kwargs):
+        article_id = Article.objects.published().filter(slug=kwargs.get("slug")).values_list("pk", flat=True).first()
+        if article_id is None:
+            raise Http404("No such article.")
+        return article_cached_response(
+            request,
+            kind="atom",
+            article_id=article_id,
+            render=lambda: AnnotationFeed.__call__(self, request, *args, **kwargs),
+        )
 
     def get_object(self, request, slug: str) -> Article:
         article = Article.objects.published().filter(slug=slug).first()

@@ -329,11 +329,15 @@ def _populate(article, make_annotation, *, paragraphs: int, per_paragraph: int):
 @pytest.mark.parametrize("size", [(0, 2), (6, 5)], ids=["small", "large"])
 def test_article_feed_query_count_is_fixed(client, article, make_annotation, django_assert_num_queries, size):
     _populate(article, make_annotation, paragraphs=size[0], per_paragraph=size[1])
-    # 1 the article; 2 its annotations joined with author, paragraph and article;
-    # 3 their tags; 4 their evidence
-    with django_assert_num_queries(4):
+    # 1 the article's id (and version: the cached feed); 2 the article; 3 its annotations joined with author,
+    # paragraph and article; 4 their tags; 5 their evidence
+    with django_assert_num_queries(5):
         response = client.get(feed_url(article))
     assert len(entries(parse(response))) == Annotation.objects.count()
+    # then the same feed from the cache, until the article changes: the article's id only
+    with django_assert_num_queries(1):
+        again = client.get(feed_url(article))
+    assert again.content == response.content and again["Content-Type"] == response["Content-Type"]
 
 
 @pytest.mark.parametrize("size", [(0, 2), (6, 5)], ids=["small", "large"])
@@ -343,3 +347,20 @@ def test_fact_check_feed_query_count_is_fixed(client, article, make_annotation, 
     with django_assert_num_queries(3):
         response = client.get("/fact-checks/feed/")
     assert len(entries(parse(response))) == Annotation.objects.filter(kind="fact_check").count()
+
+
+def test_a_cached_feed_follows_every_change(
+    client, article, make_annotation, moderator, django_capture_on_commit_callbacks
+):
+    from annotations.services import moderation
+
+    make_annotation(article=article, body="First published note.")
+    waiting = make_annotation(article=article, status="pending", body="Approved after the feed was cached.")
+    first = client.get(feed_url(article)).content.decode()
+    assert "First published note." in first and "Approved after the feed" not in first
+    with django_capture_on_commit_callbacks(execute=True):
+        moderation.approve(annotation=waiting, actor=moderator)
+    assert "Approved after the feed was cached." in client.get(feed_url(article)).content.decode()
+    # each address has its own entry (absolute links name the host)
+    other = client.get(feed_url(article), HTTP_HOST="localhost").content.decode()
+    assert "http://localhost/" in other and "http://testserver/" not in other
