@@ -2,7 +2,7 @@ from django.urls import path, re_path
 from django.views.decorators.http import require_safe
 
 from annotations.exports import feeds
-from annotations.views import annotate, exports, reading, w3c
+from annotations.views import annotate, exports, paragraph, protocol, reading, w3c
 
 app_name = "annotations"
 
@@ -10,11 +10,12 @@ urlpatterns = [
     path("articles/<slug:slug>/feed/", require_safe(feeds.ArticleAnnotationsFeed()), name="article-feed"),
     path("articles/<slug:slug>/export.md", exports.article_markdown, name="article-markdown"),
     path("fact-checks/feed/", require_safe(feeds.FactCheckFeed()), name="fact-check-feed"),
+    path("articles/<slug:slug>/p/<slug:key>/", paragraph.paragraph_detail, name="paragraph-detail"),
     path("articles/<slug:slug>/p/<slug:key>/annotate/", annotate.annotation_create, name="annotation-create"),
     path("annotations/<int:pk>.jsonld", w3c.annotation_jsonld, name="annotation-jsonld"),
-    path(
-        "articles/<slug:slug>/annotations/", w3c.article_annotations_collection, name="article-annotations-collection"
-    ),
+    # the W3C Web Annotation Protocol: each article's container (its AnnotationCollection) and annotations in it
+    path("articles/<slug:slug>/annotations/", protocol.container, name="article-annotations-collection"),
+    path("articles/<slug:slug>/annotations/<int:pk>", protocol.annotation_resource, name="article-annotation"),
     path("annotations/<int:pk>/", reading.annotation_detail, name="annotation-detail"),
     path("annotations/<int:pk>/edit/", annotate.annotation_edit, name="annotation-edit"),
     path("annotations/<int:pk>/delete/", annotate.annotation_delete, name="annotation-delete"),

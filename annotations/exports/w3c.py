@@ -39,7 +39,10 @@ How our rows map onto the Web Annotation Data Model
   ``FragmentSelector`` for the paragraph (``p-<key>``, an HTML id, so
   ``conformsTo`` RFC 3987) refined, when there is a quote, by a
   ``TextQuoteSelector`` (exact, prefix, suffix) and a ``TextPositionSelector``
-  (start, end: code points within the paragraph's text).
+  (start, end: code points within the paragraph's text). A quote is also given
+  as a second, top-level ``TextQuoteSelector`` (the target's selectors are
+  alternatives describing the same words), so a client that does not
+  implement ``refinedBy`` can still anchor it.
 * The target's ``state`` is a ``TimeState``: the revision of the article's
   text the selectors refer to, its date as ``sourceDate`` and its public page
   (``/articles/<slug>/revisions/<n>/``) as ``cached``; for an article never
@@ -54,7 +57,9 @@ How our rows map onto the Web Annotation Data Model
 
 Collections follow the Web Annotation Protocol
 (https://www.w3.org/TR/annotation-protocol/): the collection is also an LDP
-``BasicContainer``; its pages are ``?page=0`` .. ``?page=n-1``, and the
+``BasicContainer`` (``/articles/<slug>/annotations/``), each annotation's
+``id`` its IRI inside that container (``/articles/<slug>/annotations/<id>``,
+``annotations.views.protocol``); its pages are ``?page=0`` .. ``?page=n-1``, and the
 ``?iris=1`` variant lists annotation IRIs instead of full descriptions.
 """
 
@@ -111,9 +116,13 @@ def language_tag(value: str) -> str | None:
 # --- IRIs ---------------------------------------------------------------
 
 
-def annotation_iri(annotation: Annotation | int, *, base_url: str) -> str:
-    pk = annotation if isinstance(annotation, int) else annotation.pk
-    return absolute(base_url, reverse("annotations:annotation-jsonld", kwargs={"pk": pk}))
+def annotation_iri(annotation: Annotation | int, *, base_url: str, article: Article | None = None) -> str:
+    """The annotation's canonical IRI, inside its article's container (a primary key needs ``article``)."""
+    if isinstance(annotation, int):
+        pk, slug = annotation, article.slug
+    else:
+        pk, slug = annotation.pk, (article or annotation.article).slug
+    return absolute(base_url, reverse("annotations:article-annotation", kwargs={"slug": slug, "pk": pk}))
 
 
 def article_iri(article: Article, *, base_url: str) -> str:
@@ -177,7 +186,9 @@ def _creator(annotation: Annotation, *, base_url: str) -> JSON | None:
     return creator
 
 
-def _selector(annotation: Annotation) -> JSON:
+def _selector(annotation: Annotation) -> JSON | list[JSON]:
+    """The paragraph's ``FragmentSelector`` (refined by the quote and its offsets), and for a quote the same
+    ``TextQuoteSelector`` again at the top level: alternatives for clients without ``refinedBy``."""
     selector: JSON = {"type": "FragmentSelector", "conformsTo": HTML_ID_FRAGMENTS, "value": f"p-{annotation.block.key}"}
     if annotation.quote and annotation.quote_start is not None and annotation.quote_end is not None:
         quote: JSON = {"type": "TextQuoteSelector", "exact": annotation.quote}
@@ -187,6 +198,7 @@ def _selector(annotation: Annotation) -> JSON:
             quote["suffix"] = annotation.quote_suffix
         position = {"type": "TextPositionSelector", "start": annotation.quote_start, "end": annotation.quote_end}
         selector["refinedBy"] = [quote, position]
+        return [selector, dict(quote)]
     return selector
 
 
@@ -273,9 +285,9 @@ def collection_label(article: Article) -> str:
     return f"Annotations on “{article.title}” ({settings.SITE_NAME})"
 
 
-def _items(items: Sequence[Annotation | int], *, base_url: str, iris: bool) -> list:
+def _items(items: Sequence[Annotation | int], *, article: Article, base_url: str, iris: bool) -> list:
     if iris:
-        return [annotation_iri(item, base_url=base_url) for item in items]
+        return [annotation_iri(item, base_url=base_url, article=article) for item in items]
     return [annotation_to_jsonld(item, base_url=base_url) for item in items]  # type: ignore[arg-type]
 
 
@@ -324,7 +336,7 @@ def collection_to_jsonld(
         else:
             first: JSON = {"id": first_iri, "type": "AnnotationPage", "startIndex": 0}
             first.update(_page_links(article, 0, pages=pages, base_url=base_url, iris=iris))
-            first["items"] = _items(first_items, base_url=base_url, iris=iris)
+            first["items"] = _items(first_items, article=article, base_url=base_url, iris=iris)
             data["first"] = first
         data["last"] = page_iri(article, pages - 1, base_url=base_url, iris=iris)
     return data
@@ -366,5 +378,5 @@ def page_to_jsonld(
         "startIndex": page * size,
     }
     data.update(_page_links(article, page, pages=pages, base_url=base_url, iris=iris))
-    data["items"] = _items(items, base_url=base_url, iris=iris)
+    data["items"] = _items(items, article=article, base_url=base_url, iris=iris)
     return data

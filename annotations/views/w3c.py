@@ -2,7 +2,9 @@
 
 ``/annotations/<id>.jsonld``
     One annotation (``annotations.exports.w3c.annotation_to_jsonld``); 404 unless it
-    is approved, public and on a published article.
+    is approved, public and on a published article. Its ``id`` is its canonical IRI
+    inside the article's container, ``/articles/<slug>/annotations/<id>``
+    (``annotations.views.protocol``, which also writes), named by ``Link: rel="canonical"``.
 ``/articles/<slug>/annotations/``
     The article's annotations as an AnnotationCollection that is also an LDP
     BasicContainer; ``?page=N`` (from 0) is one AnnotationPage of
@@ -118,6 +120,12 @@ def _options(*, links: str, vary: tuple[str, ...]) -> HttpResponse:
     return _common_headers(response, links=links, vary=vary)
 
 
+def serialise(data: dict) -> tuple[bytes, str]:
+    """The JSON-LD bytes of ``data`` and their strong ETag (the protocol's writes answer with the same)."""
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return body, f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+
+
 def _jsonld(
     request: HttpRequest,
     data: dict,
@@ -127,8 +135,7 @@ def _jsonld(
     content_location: str | None = None,
     preference_applied: bool = False,
 ) -> HttpResponse:
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+    body, etag = serialise(data)
     response = HttpResponse(body, content_type=w3c.MEDIA_TYPE)
     response["ETag"] = etag
     response["Cache-Control"] = "no-cache"
@@ -139,6 +146,9 @@ def _jsonld(
     _common_headers(response, links=links, vary=vary)
     # 304 for a matching If-None-Match on GET/HEAD (ETag, Vary, Content-Location and Cache-Control are kept).
     return get_conditional_response(request, etag=etag, response=response)
+
+
+jsonld_response = _jsonld  # for the protocol's views (annotations.views.protocol)
 
 
 def read_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -247,7 +257,13 @@ def annotation_jsonld(request: HttpRequest, pk: int) -> HttpResponse:
     if annotation is None:
         return problem(404, "Not Found", f"There is no published annotation {pk}.")
     base_url = base_url_of(request)
-    links = f'{RESOURCE_LINK}, <{base_url}{annotation.get_absolute_url()}>; rel="alternate"; type="text/html"'
+    links = ", ".join(
+        [
+            RESOURCE_LINK,
+            f'<{w3c.annotation_iri(annotation, base_url=base_url)}>; rel="canonical"',
+            f'<{base_url}{annotation.get_absolute_url()}>; rel="alternate"; type="text/html"',
+        ]
+    )
     if request.method == "OPTIONS":
         return _options(links=links, vary=("Accept",))
     data = w3c.annotation_to_jsonld(annotation, base_url=base_url)
