@@ -43,6 +43,10 @@ from articles.models import Article
 
 _missed: set[int] = set()
 
+# The cache's epoch (config.cache.EPOCH_KEY: the Redis backend moves it when Redis answers again after an
+# outage). Same string; config cannot be imported from here (it loads before the apps).
+EPOCH_KEY = "cache-epoch"
+
 
 def version_key(article_id: int) -> str:
     return f"article-version:{article_id}"
@@ -106,8 +110,9 @@ def article_cached_response(request, *, kind: str, article_id: int, render):
     from django.http import HttpResponse
 
     key = f"export:{kind}:{article_id}:{article_version(article_id)}:{_address_digest(request)}"
-    entry = cache.get(key)
-    if entry is not None:
+    found = cache.get_many([key, EPOCH_KEY])
+    entry, epoch = found.get(key), found.get(EPOCH_KEY)
+    if entry is not None and entry.get("epoch") == epoch:
         response = HttpResponse(entry["content"], status=entry["status"])
         for name, value in entry["headers"]:
             response[name] = value
@@ -115,5 +120,5 @@ def article_cached_response(request, *, kind: str, article_id: int, render):
     response = render()
     if response.status_code == 200 and not response.streaming and not response.cookies:
         headers = [(n, v) for n, v in response.items() if n.lower() not in {"set-cookie", "content-length", "vary"}]
-        cache.set(key, {"content": response.content, "status": 200, "headers": headers}, EXPORT_TIMEOUT)
+        cache.set(key, {"content": response.content, "status": 200, "headers": headers, "epoch": epoch}, EXPORT_TIMEOUT)
     return response

@@ -10,8 +10,10 @@ shareable (``response.anonymous_page``) only when it rendered the published
 article for nobody in particular.
 
 Stale pages are never served: an entry records the article's version
-(``annotations.caching``), which every change bumps; an entry whose version
-is not the current one is a miss. This process learns which article a slug
+(``annotations.caching``), which every change bumps, and the cache's epoch,
+which moves whenever a process sees Redis come back after an outage (bumps
+may have been missed meanwhile; ``config.cache.EPOCH_KEY``); an entry whose
+version or epoch is not the current one is a miss. This process learns which article a slug
 names from the responses it renders (``_article_ids``), so the first request
 for an article in each process goes through the view. Entries expire after
 ``ANNOTATIONS_PAGE_CACHE_SECONDS`` (300; 0 turns this off), which bounds a
@@ -36,7 +38,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 
-from annotations.caching import _missed, replay_missed_bumps, version_key
+from annotations.caching import EPOCH_KEY, _missed, replay_missed_bumps, version_key
 
 ARTICLE_PATH = re.compile(r"^/articles/(?P<slug>[-a-zA-Z0-9_]+)/$")
 # headers the entry does not keep: set per response here, or by the outer middleware on every response
@@ -64,12 +66,13 @@ def _page_key(request) -> str:
     return "anon-page:" + hashlib.sha256(address.encode()).hexdigest()[:40]
 
 
-def _entry(response: HttpResponse, article_id: int, version: int) -> dict:
+def _entry(response: HttpResponse, article_id: int, version: int, epoch) -> dict:
     body = response.content
     digest = hashlib.sha256(body).hexdigest()[:32]
     return {
         "article": article_id,
         "version": version,
+        "epoch": epoch,
         "status": response.status_code,
         "body": body,
         "gzip": gzip.compress(body, compresslevel=6, mtime=0),
@@ -107,24 +110,22 @@ class AnonymousArticlePageMiddleware:
         if article_id is not None:
             if _missed:
                 replay_missed_bumps()
-            found = cache.get_many([key, version_key(article_id)])
+            found = cache.get_many([key, version_key(article_id), EPOCH_KEY])
             entry, version = found.get(key), found.get(version_key(article_id))
+            current = (article_id, version, found.get(EPOCH_KEY))
             if (
                 entry is not None
                 and version is not None
-                and (entry["article"], entry["version"])
-                == (
-                    article_id,
-                    version,
-                )
+                and (entry["article"], entry["version"], entry["epoch"]) == current
             ):
                 return _response(request, entry)
+        epoch = cache.get(EPOCH_KEY)  # read before rendering: an outage that ends meanwhile invalidates the entry
         response = self.get_response(request)
         shareable = getattr(response, "anonymous_page", None)
         if shareable is None or response.status_code != 200 or response.cookies or response.streaming:
             return response
         article_id, version = shareable
-        entry = _entry(response, article_id, version)
+        entry = _entry(response, article_id, version, epoch)
         cache.set(key, entry, _timeout())
         _article_ids[slug] = article_id
         return _response(request, entry)

@@ -50,6 +50,12 @@ class _Outage:
     failures: int = 0  # failed calls since the last warning
 
 
+# Moved on whenever a process sees Redis answer again after an outage: entries stored before it may have
+# missed invalidations meanwhile (a version bump that could not be written), so whole pages cached by
+# address (annotations/page_cache.py, annotations.caching.article_cached_response) record the epoch they
+# were stored in and are served only in that epoch.
+EPOCH_KEY = "cache-epoch"
+
 _outages: dict[str, _Outage] = {}
 _lock = threading.Lock()
 
@@ -80,18 +86,24 @@ class ResilientRedisCache(RedisCache):
 
     def _call(self, operation, fallback):
         outage = self._outage
-        if outage.down_since is not None and time.monotonic() < outage.retry_at:
-            with _lock:
-                outage.failures += 1
-            return fallback()
+        if outage.down_since is not None:
+            if time.monotonic() < outage.retry_at:
+                with _lock:
+                    outage.failures += 1
+                return fallback()
+            # Redis may be back: before anything is read from it, move the epoch, so no page stored
+            # before the outage is served after it (invalidations may have been missed meanwhile)
+            try:
+                self._new_epoch()
+            except UNREACHABLE as exc:
+                self._failed(exc)
+                return fallback()
+            self._recovered()
         try:
-            result = operation()
+            return operation()
         except UNREACHABLE as exc:
             self._failed(exc)
             return fallback()
-        if outage.down_since is not None:
-            self._recovered()
-        return result
 
     def _failed(self, exc: Exception) -> None:
         now = time.monotonic()
@@ -121,6 +133,13 @@ class ResilientRedisCache(RedisCache):
             seconds = time.monotonic() - outage.down_since
             outage.retry_at, outage.down_since, outage.warned_at, outage.failures = 0.0, None, None, 0
         logger.warning("cache reachable again after %.1fs", seconds)
+
+    def _new_epoch(self) -> None:
+        """Move the epoch on (raises what redis-py raises when Redis is still down)."""
+        try:
+            super().incr(EPOCH_KEY)
+        except ValueError:  # never set (or evicted): a value no earlier entry can hold
+            super().set(EPOCH_KEY, time.time_ns() // 1000, timeout=None)
 
     def _raise_missing(self, key):
         raise ValueError(f"Key '{key}' not found (cache unreachable).")
@@ -166,6 +185,8 @@ class ResilientRedisCache(RedisCache):
         """Ask Redis directly (the readiness check); never skipped, never raises."""
         try:
             ok = bool(self._cache.get_client(write=True).ping())
+            if self._outage.down_since is not None:
+                self._new_epoch()
         except UNREACHABLE as exc:
             self._failed(exc)
             return False

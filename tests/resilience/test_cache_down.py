@@ -226,3 +226,37 @@ def test_a_missed_bump_moves_the_article_in_the_database_and_only_then(
             bump_article(published.pk)  # missed: one UPDATE of the article's updated_at
         published.refresh_from_db()
         assert published.updated_at > before
+
+
+def test_pages_stored_before_an_outage_are_not_served_after_it(
+    client, published, author, own_redis, settings, django_capture_on_commit_callbacks
+):
+    """The process that missed the bump is gone (its memory of it too): the epoch that moves when Redis
+    answers again still retires every whole page stored before the outage (config.cache.EPOCH_KEY)."""
+    import annotations.caching
+
+    settings.ANNOTATIONS_NOTES_POST_MODERATION = True
+    with override_settings(CACHES=redis_caches(own_redis.url, RETRY_INTERVAL=0)):
+        assert client.get("/articles/cache-outage/").status_code == 200
+        assert client.get("/articles/cache-outage/")["Cache-Control"].startswith("public")  # the shared page
+        epoch_before = cache.get(config.cache.EPOCH_KEY)
+
+        own_redis.stop()
+        writer = type(client)()
+        writer.force_login(author)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert (
+                writer.post("/articles/cache-outage/p/k002/annotate/", annotate_payload(body=NOTE)).status_code == 302
+            )
+        annotations.caching._missed.clear()  # the writer's process exited before Redis came back
+
+        own_redis.start()
+        again = client.get("/articles/cache-outage/")
+        assert NOTE in again.content.decode()
+        assert cache.get(config.cache.EPOCH_KEY) not in (None, epoch_before)
+
+
+def test_the_epoch_key_is_one_string():
+    import annotations.caching
+
+    assert annotations.caching.EPOCH_KEY == config.cache.EPOCH_KEY
