@@ -247,6 +247,31 @@ elif CACHES["default"]["BACKEND"] == "config.cache.ResilientRedisCache":
 if env.bool("BEHIND_PROXY", default=False):
     RATELIMIT_IP_META_KEY = "accounts.ratelimits.client_ip"
 
+# CORS (django-cors-headers, config/cors.py) on the W3C annotation endpoints only: any origin may read
+# them; writes (with a personal API token: cookies are never sent cross-origin) only from the origins
+# listed in ANNOTATIONS_CORS_WRITE_ORIGINS (comma-separated, e.g. https://tool.example.org).
+INSTALLED_APPS.append("corsheaders")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "config.cors.AnnotationApiCorsMiddleware"
+)
+CORS_URLS_REGEX = r"^/(articles/[^/]+/annotations/([0-9]+)?|annotations/[0-9]+\.jsonld)$"
+CORS_ALLOWED_ORIGINS = env.list("ANNOTATIONS_CORS_WRITE_ORIGINS", default=[])
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]
+CORS_ALLOW_HEADERS = ["accept", "authorization", "content-type", "if-match", "if-none-match", "prefer", "slug"]
+CORS_EXPOSE_HEADERS = [
+    "Allow",
+    "Content-Location",
+    "ETag",
+    "Link",
+    "Location",
+    "Preference-Applied",
+    "Vary",
+    "Accept-Post",
+]
+# Bodies POSTed or PUT to the annotation protocol are refused (413) above this many bytes, before they are read.
+ANNOTATIONS_PROTOCOL_MAX_BODY = env.int("ANNOTATIONS_PROTOCOL_MAX_BODY", default=256 * 1024)
+
 # Re-anchoring after article revisions: a fuzzy match scoring below this
 # (0-100) is never taken; the annotation is marked "needs re-anchoring".
 ANNOTATIONS_REANCHOR_MIN_SCORE = env.float("ANNOTATIONS_REANCHOR_MIN_SCORE", default=85.0)
