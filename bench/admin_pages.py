@@ -77,14 +77,16 @@ def grow(target: int) -> None:
         cursor.execute("ANALYZE annotations_annotation")
 
 
-def measure(rounds: int, explain: bool, explain_ms: float, pages: list[str]) -> None:
+def measure(rounds: int, explain: bool, explain_ms: float, pages: list[str], username: str = "") -> None:
     from django.conf import settings
     from django.db import connection
     from django.test import Client, override_settings
     from django.test.utils import CaptureQueriesContext
 
     client = Client()
-    client.force_login(_moderator())
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.get(username=username) if username else _moderator())
     # production settings redirect plain HTTP; their manifest storage needs collectstatic (not needed here)
     storages = {
         **settings.STORAGES,
@@ -126,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--explain-ms", type=float, default=5.0)
     parser.add_argument("--grow-to", type=int, default=0)
+    parser.add_argument(
+        "--user", default="", help="log in as this account (default: a moderator; run.py uses the superuser)"
+    )
     parser.add_argument("--pages", nargs="*", choices=sorted(PAGES), default=list(PAGES))
     args = parser.parse_args(argv)
     import django
@@ -133,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
     if args.grow_to:
         grow(args.grow_to)
-    measure(args.rounds, args.explain, args.explain_ms, args.pages)
+    measure(args.rounds, args.explain, args.explain_ms, args.pages, args.user)
     return 0
 
 

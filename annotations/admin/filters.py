@@ -37,8 +37,18 @@ class ArticleFilter(_IdFilter):
         ]
 
 
+# the author filter offers the people who wrote this many of the newest annotations
+AUTHOR_CHOICES_FROM = 100
+
+
 class AuthorFilter(_IdFilter):
-    """People who have annotated (choices cached; filtering is exact)."""
+    """Recent annotators, by username (choices cached; filtering is exact, for anyone: ``?author=<id>``).
+
+    Offering every account that ever annotated meant hundreds of links rendered
+    on each load (5 ms of the page at 500 accounts) and a probe per account;
+    the people behind the newest annotations are the ones a moderator looks
+    for, and anyone else is a search away (``search_fields`` has the username).
+    """
 
     title = "author"
     parameter_name = "author"
@@ -46,17 +56,14 @@ class AuthorFilter(_IdFilter):
 
     def lookups(self, request, model_admin):
         def compute():
-            # one probe of the author index per account, not a DISTINCT over every annotation. EXPLAIN ANALYZE
-            # at 105,010 annotations, 521 accounts: Nested Loop Semi Join -> Seq Scan on auth_user, Index Only
-            # Scan using annotations_annotation_author_id_… (1 row per account), 1.5 ms; the DISTINCT it
-            # replaces read all 105,010 index entries, 12 ms (and ten times that at 1M)
+            # one query, bounded whatever the table's size: the newest annotations are read backwards from
+            # annotation_created_idx (EXPLAIN at 105,010 annotations: Hash Semi Join -> Limit -> Index Scan
+            # Backward using annotation_created_idx, 100 rows; 0.8 ms), then their authors by username
             User = Annotation._meta.get_field("author").related_model
-            has_annotated = Exists(Annotation.objects.filter(author=OuterRef("pk")))
+            newest = Annotation.objects.order_by("-created_at", "-pk").values("author_id")[:AUTHOR_CHOICES_FROM]
             return [
                 (str(pk), name)
-                for pk, name in User.objects.filter(has_annotated)
-                .order_by("username")
-                .values_list("pk", "username")[:500]
+                for pk, name in User.objects.filter(pk__in=newest).order_by("username").values_list("pk", "username")
             ]
 
         return _cached_choices("admin:annotation-author-choices", compute)

@@ -255,7 +255,7 @@ class Annotation(models.Model):
             # the admin index's pending count and the changelist's status filter
             models.Index(fields=["status", "created_at"], name="annotation_queue_idx"),
             # the moderation queue's page (in_queue, oldest first, keyset on created_at and id): only the rows
-            # the queue can show, in its order, so a page reads 51 index entries whatever the table's size
+            # the queue can show, in its order, so a page reads one page of index entries whatever the table's size
             # (EXPLAIN: tests/annotations/test_admin_scale.py)
             models.Index(
                 fields=["created_at", "id"],

@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from annotations.admin.annotation import AnnotationAdmin
 from annotations.models import Annotation, Evidence, Tag
 from articles.models import Block
 from tests.factories import BlockFactory
@@ -286,7 +287,7 @@ def test_evidence_is_saved_only_with_its_annotation(client, editor, article, par
 
 # ---------------------------------------------------------------- changelist queries
 
-# The changelist's queries, whatever the number of annotations (one page of at most 50):
+# The changelist's queries, whatever the number of annotations (one page of at most list_per_page):
 #   1. the session                     2. the user
 #   3. the user's own permissions      4. the user's group permissions
 #   5. TagFilter: the tags in use (cached for a few minutes)
@@ -321,9 +322,9 @@ def test_changelist_queries_do_not_grow(
     with django_assert_num_queries(CHANGELIST_QUERIES_WARM):
         client.get(CHANGELIST)
     assert response.status_code == 200
-    assert len(response.context["cl"].result_list) == min(n, 50)
+    assert len(response.context["cl"].result_list) == min(n, AnnotationAdmin.list_per_page)
     page = response.content.decode()
-    assert page.count('class="field-tag_names"') == min(n, 50)
+    assert page.count('class="field-tag_names"') == min(n, AnnotationAdmin.list_per_page)
 
 
 # ---------------------------------------------------------------- the change form

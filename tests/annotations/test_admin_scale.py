@@ -13,6 +13,8 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from annotations.admin.annotation import AnnotationAdmin
+from annotations.admin.moderation import QUEUE_PAGE_SIZE as PAGE
 from annotations.admin.paginator import ESTIMATE_ABOVE
 from annotations.models import Annotation
 
@@ -82,7 +84,7 @@ def test_queue_pages_read_the_partial_queue_index(client, moderator, many):
     client.force_login(moderator)
     with CaptureQueriesContext(connection) as captured:
         first = client.get(QUEUE)
-    plan = plan_of(main_query(captured, 51))
+    plan = plan_of(main_query(captured, PAGE + 1))
     # e.g.  Limit -> Nested Loop ... -> Index Scan using annotation_in_queue_idx on annotations_annotation
     assert "Index Scan using annotation_in_queue_idx on annotations_annotation" in plan, plan
     assert "Seq Scan on annotations_annotation" not in plan, plan
@@ -91,13 +93,13 @@ def test_queue_pages_read_the_partial_queue_index(client, moderator, many):
     # a later page (keyset): the same index, entered at the 'after' row (an Index Cond on created_at)
     with CaptureQueriesContext(connection) as captured:
         second = client.get(f"{QUEUE}?after={first.context['next_after']}")
-    plan = plan_of(main_query(captured, 51))
+    plan = plan_of(main_query(captured, PAGE + 1))
     assert "Index Scan using annotation_in_queue_idx on annotations_annotation" in plan, plan
     assert "Index Cond: (created_at >=" in plan, plan
     assert "Seq Scan on annotations_annotation" not in plan, plan
     pages = first.context["annotations"] + second.context["annotations"]
     assert [a.pk for a in pages] == list(
-        Annotation.objects.in_queue().order_by("created_at", "pk").values_list("pk", flat=True)[:100]
+        Annotation.objects.in_queue().order_by("created_at", "pk").values_list("pk", flat=True)[: 2 * PAGE]
     )
 
 
@@ -106,8 +108,8 @@ def test_changelist_reads_its_order_from_the_created_index_and_estimates_its_cou
     client.force_login(moderator)
     with CaptureQueriesContext(connection) as captured:
         response = client.get(CHANGELIST)
-    plan = plan_of(main_query(captured, 50))
-    # newest first: the index read backwards, the 50 rows and no sort of the table
+    plan = plan_of(main_query(captured, AnnotationAdmin.list_per_page))
+    # newest first: the index read backwards, one page of rows and no sort of the table
     assert "Index Scan Backward using annotation_created_idx on annotations_annotation" in plan, plan
     assert "Seq Scan on annotations_annotation" not in plan, plan
     # no COUNT over the table: the planner's estimate (ANALYZE counted ROWS rows; the exact count, without
@@ -122,7 +124,9 @@ def test_changelist_reads_its_order_from_the_created_index_and_estimates_its_cou
         plan = "\n".join(line for (line,) in cursor.fetchall())
     assert re.search(r"InitPlan.*\n.*\(never executed\)", plan), plan
     newest = Annotation.objects.exclude(visibility="private").order_by("-created_at", "-pk")
-    assert [a.pk for a in response.context["cl"].result_list] == list(newest.values_list("pk", flat=True)[:50])
+    assert [a.pk for a in response.context["cl"].result_list] == list(
+        newest.values_list("pk", flat=True)[: AnnotationAdmin.list_per_page]
+    )
 
 
 @postgresql_only

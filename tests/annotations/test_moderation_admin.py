@@ -8,6 +8,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from annotations.admin.annotation import AnnotationAdmin
+from annotations.admin.moderation import QUEUE_PAGE_SIZE as PAGE
 from annotations.models import Annotation, Flag, ModerationLog
 from articles.models import Article
 from tests.factories import AnnotationFactory, FlagFactory
@@ -333,16 +335,16 @@ def test_queue_shows_context_flags_and_one_click_forms(client, moderator, queue_
 
 def test_queue_is_paged_by_keyset(client, moderator, article, make_annotation):
     annotations = [
-        set_created(make_annotation(article=article, status="pending"), minutes_ago=100 - i) for i in range(53)
+        set_created(make_annotation(article=article, status="pending"), minutes_ago=100 - i) for i in range(PAGE + 3)
     ]
     client.force_login(moderator)
     response = client.get(QUEUE)
     first = [a.pk for a in response.context["annotations"]]
-    assert first == [a.pk for a in annotations[:50]]
-    assert response.context["next_after"] == annotations[49].pk
-    assert f'href="?after={annotations[49].pk}"' in response.content.decode()
-    response = client.get(f"{QUEUE}?after={annotations[49].pk}")
-    assert [a.pk for a in response.context["annotations"]] == [a.pk for a in annotations[50:]]
+    assert first == [a.pk for a in annotations[:PAGE]]
+    assert response.context["next_after"] == annotations[PAGE - 1].pk
+    assert f'href="?after={annotations[PAGE - 1].pk}"' in response.content.decode()
+    response = client.get(f"{QUEUE}?after={annotations[PAGE - 1].pk}")
+    assert [a.pk for a in response.context["annotations"]] == [a.pk for a in annotations[PAGE:]]
     assert response.context["next_after"] is None
 
 
@@ -774,10 +776,10 @@ def corpus(make_article, author, other_user, make_user):
     return lambda n: build(n, articles=articles, users=users)
 
 
-# The queue's queries, whatever the number of annotations (a keyset page of at most 50, no COUNT):
+# The queue's queries, whatever the number of annotations (a keyset page of at most PAGE, no COUNT):
 #   1. the session                      2. the user
 #   3. the user's own permissions       4. the user's group permissions (can_moderate, then cached)
-#   5. the page of annotations with article, block and author (LIMIT 51)
+#   5. the page of annotations with article, block and author (LIMIT PAGE + 1)
 #   6. their tags (tagged_items with select_related tag)
 #   7. their evidence
 #   8. their open flags with the reporter
@@ -793,26 +795,26 @@ def test_queue_queries_do_not_grow(n, client, moderator, corpus, django_assert_n
     with django_assert_num_queries(QUEUE_QUERIES) as captured:
         response = client.get(QUEUE)
     assert response.status_code == 200
-    assert len(response.context["annotations"]) == min(n, 50)
+    assert len(response.context["annotations"]) == min(n, PAGE)
     assert not any("COUNT(" in q["sql"].upper() for q in captured.captured_queries)
     page = response.content.decode()
-    assert page.count('class="queue-item"') == min(n, 50)
+    assert page.count('class="queue-item"') == min(n, PAGE)
     assert "Source 1b" in page and "topic 1" in page and "Flag 2" in page
 
 
 # Page 2 of the queue: the same, with the created_at of the 'after' annotation instead of the "text changed" list.
-@pytest.mark.parametrize("n", [55, 60])
+@pytest.mark.parametrize("n", [PAGE + 5, PAGE + 10])
 def test_next_queue_page_queries_do_not_grow(n, client, moderator, corpus, django_assert_num_queries):
     corpus(n)
     client.force_login(moderator)
     after = client.get(QUEUE).context["next_after"]
     with django_assert_num_queries(QUEUE_QUERIES) as captured:
         response = client.get(f"{QUEUE}?after={after}")
-    assert len(response.context["annotations"]) == n - 50
+    assert len(response.context["annotations"]) == n - PAGE
     assert not any("COUNT(" in q["sql"].upper() for q in captured.captured_queries)
 
 
-# The changelist's queries for a moderator, whatever the number of annotations (a page of at most 50):
+# The changelist's queries for a moderator, whatever the number of annotations (a page of at most list_per_page):
 #   1. the session                       2. the user
 #   3. the user's own permissions        4. the user's group permissions
 #   5. TagFilter: the tags in use (choices cached for a few minutes)
@@ -831,8 +833,8 @@ def test_changelist_queries_do_not_grow(n, client, moderator, corpus, django_ass
     with django_assert_num_queries(CHANGELIST_QUERIES):
         response = client.get(CHANGELIST)
     assert response.status_code == 200
-    assert len(response.context["cl"].result_list) == min(n, 50)
-    assert response.content.decode().count('class="field-tag_names"') == min(n, 50)
+    assert len(response.context["cl"].result_list) == min(n, AnnotationAdmin.list_per_page)
+    assert response.content.decode().count('class="field-tag_names"') == min(n, AnnotationAdmin.list_per_page)
 
 
 def test_article_is_unchanged_by_a_moderator_save(client, moderator, superuser, article):
