@@ -500,3 +500,23 @@ def test_query_counts(client, make_annotation, budget, author, token, django_ass
     # the container's collection, as before (tests/annotations/test_w3c.py): article; count; page; tags; evidence
     with django_assert_num_queries(5):
         assert client.get(container(budget)).status_code == 200
+
+
+def test_write_query_counts(api, budget, token, django_assert_max_num_queries):
+    """Writes cost what the form's services cost plus a fixed few (the token, the article, the response): the
+    numbers include SQLite's and PostgreSQL's savepoints and the constraint checks of full_clean."""
+    api.get(f"{container(budget)}0")  # the token's first use writes last_used_at
+    # article; token; permissions and groups (rate-limit tier); the service (block locked, two full_cleans with
+    # their constraint checks, policy's group, revision, insert, tags, log); the response (annotation, tags, evidence)
+    with django_assert_max_num_queries(44):
+        response = api.post(container(budget), note(selector=fragment("k001", quote("the deficit"))))
+    url, etag = path_of(response["Location"]), response["ETag"]
+    data = response.json()
+    data.pop("moderation")
+    # token, permissions and groups; the annotation locked with its tags and evidence (for the ETag); the
+    # service as from the edit form; the response's three
+    with django_assert_max_num_queries(43):
+        etag = api.put(url, data, headers={"If-Match": etag})["ETag"]
+    # token, permissions and groups; the annotation locked with its tags and evidence; the service's lock and delete
+    with django_assert_max_num_queries(17):
+        assert api.delete(url, headers={"If-Match": etag}).status_code == 204
