@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from annotations.models import Annotation, Evidence, Tag, TaggedAnnotation, readable_q
+from annotations.models import Annotation, Evidence, Tag, TaggedAnnotation, placed_q, readable_q
 from articles.keys import successors
 from articles.models import Article, Block
 
@@ -23,10 +23,16 @@ class BlockView:
     annotations: list[Annotation] = field(default_factory=list)
     segments: list[Segment] = field(default_factory=list)
     old_keys: list[str] = field(default_factory=list)  # keys of removed paragraphs whose text is now here
+    total: int | None = None  # annotations that belong beside it when ``annotations`` holds only the first few
 
     @property
     def count(self) -> int:
-        return len(self.annotations)
+        return len(self.annotations) if self.total is None else self.total
+
+    @property
+    def hidden(self) -> int:
+        """How many of ``count`` are not in ``annotations`` (they are on the paragraph's own page)."""
+        return self.count - len(self.annotations)
 
 
 def highlight_segments(text: str, annotations: list[Annotation]) -> list[Segment]:
@@ -46,17 +52,85 @@ def highlight_segments(text: str, annotations: list[Annotation]) -> list[Segment
     return segments
 
 
-def article_annotations(*, article: Article, user) -> tuple[list[BlockView], list[Annotation]]:
+def attach_evidence(annotations: list[Annotation]) -> None:
+    """Give each of ``annotations`` its ``evidence_list`` (1 query, none for an empty list).
+
+    The article page loads evidence only for the cards it shows: with thousands
+    of fact-checks, the evidence of the rest is the part of the read that grows.
+    """
+    if not annotations:
+        return
+    found: dict[int, list[Evidence]] = defaultdict(list)
+    for item in Evidence.objects.filter(annotation__in=[a.pk for a in annotations]).order_by(
+        "annotation_id", "position", "pk"
+    ):
+        found[item.annotation_id].append(item)
+    for annotation in annotations:
+        annotation.evidence_list = found.get(annotation.pk, [])
+
+
+def _attach_authors_and_tags(annotations: list[Annotation], tagged) -> None:
+    """Authors (1 query) and tags (``tagged``: a TaggedAnnotation queryset covering them, 1 query), shared objects."""
+    by_pk = {a.pk: a for a in annotations}
+    User = Annotation._meta.get_field("author").related_model
+    author_ids = {a.author_id for a in annotations if a.author_id}
+    authors = User.objects.in_bulk(author_ids) if author_ids else {}
+    tags: dict[int, Tag] = {}
+    tag_lists: dict[int, list[Tag]] = defaultdict(list)
+    if annotations:
+        rows = tagged.order_by("pk").values_list("content_object_id", "tag_id", "tag__name", "tag__slug")
+        for annotation_id, tag_id, name, slug in rows:
+            if annotation_id in by_pk:
+                tag = tags.get(tag_id) or tags.setdefault(tag_id, Tag(pk=tag_id, name=name, slug=slug))
+                tag_lists[annotation_id].append(tag)
+    for annotation in annotations:
+        annotation.author = authors.get(annotation.author_id)
+        annotation.tag_objects = tag_lists.get(annotation.pk, [])
+
+
+def paragraph_annotations(*, article: Article, block: Block, user) -> BlockView:
+    """One current paragraph with every annotation ``user`` may see beside it, numbered as on the article page.
+
+    Queries: the annotations with their revision (1), the number of those
+    before this paragraph (1, a count), their authors (1), tags (1) and
+    evidence (1): the same five whatever the paragraph or the article holds.
+    """
+    annotations = list(
+        Annotation.objects.visible_to(user)
+        .filter(article=article, block=block)
+        .filter(placed_q())
+        .select_related("original_revision")
+        .order_by("quote_start", "created_at", "pk")
+    )
+    before = 0
+    if annotations:
+        before = (
+            Annotation.objects.visible_to(user)
+            .filter(article=article, block__position__lt=block.position)
+            .filter(placed_q())
+            .count()
+        )
+    _attach_authors_and_tags(annotations, TaggedAnnotation.objects.filter(content_object__block=block))
+    attach_evidence(annotations)
+    for number, annotation in enumerate(annotations, start=before + 1):
+        annotation.article = article
+        annotation.block = block
+        annotation.number = number
+    return BlockView(block, annotations, highlight_segments(block.text, annotations))
+
+
+def article_annotations(*, article: Article, user, evidence: bool = True) -> tuple[list[BlockView], list[Annotation]]:
     """The article's current blocks with the annotations ``user`` may see beside them,
     and the annotations that have lost their place in the text ("earlier wording":
     orphans, and those waiting for a moderator to re-anchor them).
 
     Queries: the article's blocks (1), the visible annotations with their
-    revision (1), their authors (1), their tags (1), their evidence (1) —
-    whatever the number of paragraphs or annotations. Related rows are
-    attached by hand rather than by select_related/prefetch_related: with
-    thousands of annotations, one shared object per block, author and tag is
-    several times cheaper than one per row.
+    revision (1), their authors (1), their tags (1), their evidence (1;
+    none with ``evidence=False``: then the caller attaches it to the ones it
+    shows with ``attach_evidence``, and highlights their quotes) — whatever the number of paragraphs or
+    annotations. Related rows are attached by hand rather than by
+    select_related/prefetch_related: with thousands of annotations, one shared
+    object per block, author and tag is several times cheaper than one per row.
     """
     all_blocks = {b.pk: b for b in article.blocks.all()}
     blocks = sorted((b for b in all_blocks.values() if b.removed_at is None), key=lambda b: b.position)
@@ -67,25 +141,12 @@ def article_annotations(*, article: Article, user) -> tuple[list[BlockView], lis
         .order_by("block__position", "quote_start", "created_at", "pk")
     )
     by_pk = {a.pk: a for a in annotations}
-    User = Annotation._meta.get_field("author").related_model
-    author_ids = {a.author_id for a in annotations if a.author_id}
-    authors = User.objects.in_bulk(author_ids) if author_ids else {}
-    tags: dict[int, Tag] = {}
-    tag_lists: dict[int, list[Tag]] = defaultdict(list)
-    evidence: dict[int, list[Evidence]] = defaultdict(list)
-    if annotations:
-        rows = (
-            TaggedAnnotation.objects.filter(content_object__article=article)
-            .order_by("pk")
-            .values_list("content_object_id", "tag_id", "tag__name", "tag__slug")
-        )
-        for annotation_id, tag_id, name, slug in rows:
-            if annotation_id in by_pk:
-                tag = tags.get(tag_id) or tags.setdefault(tag_id, Tag(pk=tag_id, name=name, slug=slug))
-                tag_lists[annotation_id].append(tag)
+    _attach_authors_and_tags(annotations, TaggedAnnotation.objects.filter(content_object__article=article))
+    evidence_of: dict[int, list[Evidence]] = defaultdict(list)
+    if annotations and evidence:
         for item in Evidence.objects.filter(annotation__article=article).order_by("annotation_id", "position", "pk"):
             if item.annotation_id in by_pk:
-                evidence[item.annotation_id].append(item)
+                evidence_of[item.annotation_id].append(item)
 
     by_block: dict[int, list[Annotation]] = defaultdict(list)
     earlier: list[Annotation] = []
@@ -93,9 +154,8 @@ def article_annotations(*, article: Article, user) -> tuple[list[BlockView], lis
     for annotation in annotations:
         annotation.article = article
         annotation.block = all_blocks[annotation.block_id]
-        annotation.author = authors.get(annotation.author_id)
-        annotation.tag_objects = tag_lists.get(annotation.pk, [])
-        annotation.evidence_list = evidence.get(annotation.pk, [])
+        if evidence:
+            annotation.evidence_list = evidence_of.get(annotation.pk, [])
         if annotation.is_placed:  # AnnotationQuerySet.placed, in memory
             number += 1
             annotation.number = number
@@ -111,8 +171,9 @@ def article_annotations(*, article: Article, user) -> tuple[list[BlockView], lis
     )
     for view in views:
         view.old_keys = sorted(old for old, new in led.items() if new == view.block.key)
-    for view in views:
-        view.segments = highlight_segments(view.block.text, view.annotations)
+    if evidence:  # else the caller chooses the cards it shows, and highlights their quotes
+        for view in views:
+            view.segments = highlight_segments(view.block.text, view.annotations)
     return views, earlier
 
 

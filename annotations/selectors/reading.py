@@ -4,6 +4,18 @@ One selector (``read_article``) loads the blocks and every annotation the
 viewer may see in a fixed number of queries, then filters in memory, so the
 summary (always about the whole article's public annotations) and the
 filtered page come from the same rows.
+
+Bounded pages: beside each paragraph the page shows at most
+``PER_PARAGRAPH`` cards, and at most ``PAGE_BUDGET`` in all: the cap shrinks
+to ``max(1, PAGE_BUDGET // paragraphs with annotations)``, and when even one
+each is too many, the budget's cards go to the paragraphs whose first card
+comes first by the same priority (the others show their count and the link).
+So the page's size stays about the same at any number of annotations; a
+paragraph with more links to its own page (``read_paragraph``), which shows
+all of them. Which come first: fact-checks, then notes, oldest first within
+each (``_priority``); the viewer's own are shown besides the budget (up
+to as many again, the newest). The cards shown keep the page's reading order. The filters' tag and
+author lists are bounded too (the most used; any value still works in the URL).
 """
 
 from __future__ import annotations
@@ -12,12 +24,29 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django import forms
+from django.utils.http import urlencode
 
 from accounts.text import no_control_characters
 from annotations.models import Annotation
-from annotations.selectors.article import BlockView, article_annotations, highlight_segments
+from annotations.selectors.article import (
+    BlockView,
+    article_annotations,
+    attach_evidence,
+    highlight_segments,
+    paragraph_annotations,
+)
 from annotations.verdicts import SCALE, TRANSLATION_VERDICTS, Verdict
-from articles.models import Article
+from articles.models import Article, Block
+
+# Cards beside one paragraph on the article page, and on the whole page. A card is about 0.5 KB (a note)
+# to 1 KB (a fact-check with three sources); a paragraph's own markup about 1 KB besides its text. The
+# bench's large article (200 paragraphs of ~800 characters, 5,000 annotations) is ~480 KB with 100 cards.
+PER_PARAGRAPH = 3
+PAGE_BUDGET = 100
+# Choices in the filters' tag and author lists: the most used (a list of hundreds helps nobody).
+FILTER_OPTIONS = 50
+# Fact-checks linked from each verdict's row of the summary (the rest: "and N more", to the filtered page).
+SUMMARY_LINKS = 10
 
 VIEW_ANNOTATED = "annotated"
 VIEW_CLEAN = "clean"
@@ -44,7 +73,11 @@ class VerdictCount:
     value: str
     label: str
     count: int
-    annotations: list[Annotation]
+    annotations: list[Annotation]  # the ones linked (shown on the page), at most SUMMARY_LINKS
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.annotations)
 
 
 @dataclass
@@ -61,10 +94,21 @@ class ArticleReading:
     view: str
     filters: dict[str, str]
     block_views: list[BlockView]
-    shown: int
+    shown: int  # cards beside the paragraphs
     total_public: int
     summary: FactCheckSummary
-    fact_checks: list[Annotation] = field(default_factory=list)  # every public fact-check (ClaimReview)
+    # the public fact-checks the unfiltered page shows (its ClaimReview JSON-LD; the rest are on the
+    # paragraph pages and each fact-check's permalink)
+    fact_checks: list[Annotation] = field(default_factory=list)
+    matching: int = 0  # annotations beside the paragraphs in this view and filters, shown or not
+
+    @property
+    def query(self) -> str:
+        """The view and filters as a query string ("?…", or ""), for links to the paragraph pages."""
+        params = {"view": self.view} if self.view != VIEW_ANNOTATED else {}
+        params.update(self.filters)
+        return f"?{urlencode(params)}" if params else ""
+
     earlier: list[Annotation] = field(default_factory=list)  # notes on earlier wording, filtered like the rest
     tag_options: list[tuple[str, str, int]] = field(default_factory=list)  # slug, name, count
     author_options: list[tuple[str, int]] = field(default_factory=list)  # username, count
@@ -88,13 +132,22 @@ def concerns_translation(annotation: Annotation) -> bool:
     return annotation.verdict in TRANSLATION_VERDICTS or any(t.name == TRANSLATION_TAG for t in annotation.tag_list)
 
 
-def summarise(annotations: list[Annotation], *, is_translation: bool) -> FactCheckSummary:
+def summarise(
+    annotations: list[Annotation], *, is_translation: bool, linked: set[int] | None = None
+) -> FactCheckSummary:
+    """The fact-check counts; each verdict's row links to the fact-checks in ``linked`` (all when None),
+    at most ``SUMMARY_LINKS`` of them."""
     checks = [a for a in annotations if a.kind == Annotation.Kind.FACT_CHECK and a.is_public_and_approved]
     grouped: dict[str, list[Annotation]] = {}
     for a in checks:
         grouped.setdefault(a.verdict, []).append(a)
     by_verdict = [
-        VerdictCount(value, info.label, len(grouped[value]), grouped[value])
+        VerdictCount(
+            value,
+            info.label,
+            len(grouped[value]),
+            [a for a in grouped[value] if linked is None or a.pk in linked][:SUMMARY_LINKS],
+        )
         for value, info in SCALE.items()
         if value in grouped
     ]
@@ -106,20 +159,46 @@ def summarise(annotations: list[Annotation], *, is_translation: bool) -> FactChe
     )
 
 
-def read_article(*, article: Article, user, view: str = "", filters: dict[str, str] | None = None) -> ArticleReading:
-    """The article as ``user`` may read it, in ``view`` with ``filters``.
+def _priority(annotation: Annotation):
+    """Sort key of the annotations a paragraph shows first: fact-checks, then notes, oldest first within each."""
+    return (annotation.kind != Annotation.Kind.FACT_CHECK, annotation.created_at, annotation.pk)
 
-    Queries: blocks, annotations (with author, paragraph, revision), tags,
-    evidence — the same four whatever the number of paragraphs, annotations,
-    tags or evidence.
+
+def _cap(lists: list[list[Annotation]]) -> int:
+    annotated = sum(1 for annotations in lists if annotations)
+    return min(PER_PARAGRAPH, max(1, PAGE_BUDGET // annotated)) if annotated else PER_PARAGRAPH
+
+
+def _first_few(lists: list[list[Annotation]], user_id: int | None = None) -> list[list[Annotation]]:
+    """For each paragraph's annotations (in reading order), the few it shows, in reading order: at most
+    ``_cap`` each by ``_priority``, at most ``PAGE_BUDGET`` in all; and besides them the viewer's own
+    (``user_id``; the newest ``PAGE_BUDGET`` of them), so an author lands on what they wrote.
     """
-    filters = filters or {}
-    block_views, earlier = article_annotations(article=article, user=user)
-    everything = [a for v in block_views for a in v.annotations] + earlier
-    public = [a for a in everything if a.is_public_and_approved]
-    source = getattr(article, "source", None)
-    summary = summarise(everything, is_translation=bool(source and source.is_translation))
+    mine = sorted(
+        (a for annotations in lists for a in annotations if user_id is not None and a.author_id == user_id),
+        key=lambda a: (a.created_at, a.pk),
+    )
+    own_shown = {a.pk for a in mine[-PAGE_BUDGET:]}
+    own_pks = {a.pk for a in mine}
 
+    def own(annotation: Annotation) -> bool:
+        return annotation.pk in own_shown
+
+    others = [[a for a in annotations if a.pk not in own_pks] for annotations in lists]
+    cap = _cap(others)
+    firsts = [sorted(annotations, key=_priority)[:cap] for annotations in others]
+    if sum(len(f) for f in firsts) > PAGE_BUDGET:  # more annotated paragraphs than the budget: the best go first
+        keep = {a.pk for a in sorted((f[0] for f in firsts if f), key=_priority)[:PAGE_BUDGET]}
+        firsts = [[a for a in f if a.pk in keep] for f in firsts]
+    chosen = [{a.pk for a in f} for f in firsts]
+    return [[a for a in annotations if a.pk in c or own(a)] for annotations, c in zip(lists, chosen, strict=True)]
+
+
+def _options(
+    public: list[Annotation], filters: dict[str, str]
+) -> tuple[list[tuple[str, str, int]], list[tuple[str, int]]]:
+    """The tags and authors of ``public`` with their counts, most used first: at most ``FILTER_OPTIONS`` each,
+    and the one the filters name."""
     tag_counts: Counter = Counter()
     names: dict[str, str] = {}
     author_counts: Counter = Counter()
@@ -129,26 +208,108 @@ def read_article(*, article: Article, user, view: str = "", filters: dict[str, s
             names[t.slug] = t.name
         if a.author is not None:
             author_counts[a.author.get_username()] += 1
+    tags = sorted(((slug, names[slug], n) for slug, n in tag_counts.items()), key=lambda x: (-x[2], x[1]))
+    authors = sorted(author_counts.items(), key=lambda x: (-x[1], x[0]))
+    return (
+        [t for i, t in enumerate(tags) if i < FILTER_OPTIONS or t[0] == filters.get("tag")],
+        [a for i, a in enumerate(authors) if i < FILTER_OPTIONS or a[0] == filters.get("author")],
+    )
+
+
+def read_article(*, article: Article, user, view: str = "", filters: dict[str, str] | None = None) -> ArticleReading:
+    """The article as ``user`` may read it, in ``view`` with ``filters``, each paragraph with its first few
+    annotations (see the module's docstring).
+
+    Queries: blocks, annotations (with revision), authors, tags, and the
+    evidence of the cards shown — the same five whatever the number of
+    paragraphs, annotations, tags or evidence. Every visible annotation is
+    still loaded (with its tags): the filters' counts, the summary and the
+    per-paragraph totals are about all of them.
+    """
+    filters = filters or {}
+    block_views, earlier = article_annotations(article=article, user=user, evidence=False)
+    everything = [a for v in block_views for a in v.annotations] + earlier
+    public = [a for a in everything if a.is_public_and_approved]
+    source = getattr(article, "source", None)
+    user_id = user.pk if user is not None and user.is_authenticated else None
+
+    # what the unfiltered page shows of the public fact-checks: its ClaimReview, whatever the view or filters
+    public_by_block = [[a for a in v.annotations if a.is_public_and_approved] for v in block_views]
+    unfiltered = [a for few in _first_few(public_by_block) for a in few]
+    fact_checks = [a for a in unfiltered if a.kind == Annotation.Kind.FACT_CHECK]
+
+    tag_options, author_options = _options(public, filters)
 
     view = view or (VIEW_ANNOTATED if everything else VIEW_CLEAN)
+    matching = [
+        [] if view == VIEW_CLEAN else [a for a in v.annotations if _matches(a, view, filters)] for v in block_views
+    ]
     shown = 0
-    for block_view in block_views:
-        if view == VIEW_CLEAN:
-            block_view.annotations = []
-        else:
-            block_view.annotations = [a for a in block_view.annotations if _matches(a, view, filters)]
+    for block_view, beside, few in zip(block_views, matching, _first_few(matching, user_id), strict=True):
+        block_view.total = len(beside)
+        block_view.annotations = few
         shown += len(block_view.annotations)
         block_view.segments = highlight_segments(block_view.block.text, block_view.annotations)
+    earlier_shown = [] if view == VIEW_CLEAN else [a for a in earlier if _matches(a, view, filters)]
+    cards = [a for v in block_views for a in v.annotations] + earlier_shown
+    attach_evidence(cards)
+    # the summary links in place to the fact-checks this page shows (the rest are a filter away)
+    linked = {a.pk for a in cards}
+    summary = summarise(everything, is_translation=bool(source and source.is_translation), linked=linked)
     return ArticleReading(
         article=article,
         view=view,
         filters=filters,
         block_views=block_views,
         shown=shown,
+        matching=sum(len(m) for m in matching),
         total_public=len(public),
         summary=summary,
+        fact_checks=fact_checks,
+        earlier=earlier_shown,
+        tag_options=tag_options,
+        author_options=author_options,
+    )
+
+
+@dataclass
+class ParagraphReading:
+    article: Article
+    block_view: BlockView
+    view: str
+    filters: dict[str, str]
+    fact_checks: list[Annotation]  # every public fact-check on the paragraph (ClaimReview)
+    verdict_options: list[tuple[str, str, int]]  # value, label, count
+    tag_options: list[tuple[str, str, int]]
+    author_options: list[tuple[str, int]]
+
+
+def read_paragraph(
+    *, article: Article, block: Block, user, view: str = "", filters: dict[str, str] | None = None
+) -> ParagraphReading:
+    """One paragraph with every annotation ``user`` may see on it, in ``view`` with ``filters``
+    (the article page's rules), numbered as on the article page.
+
+    Queries: those of ``paragraph_annotations`` (five), whatever the number of annotations.
+    """
+    filters = filters or {}
+    block_view = paragraph_annotations(article=article, block=block, user=user)
+    public = [a for a in block_view.annotations if a.is_public_and_approved]
+    tag_options, author_options = _options(public, filters)
+    verdicts = Counter(a.verdict for a in public if a.kind == Annotation.Kind.FACT_CHECK)
+    view = view or VIEW_ANNOTATED
+    if view == VIEW_CLEAN:
+        block_view.annotations = []
+    else:
+        block_view.annotations = [a for a in block_view.annotations if _matches(a, view, filters)]
+    block_view.segments = highlight_segments(block.text, block_view.annotations)
+    return ParagraphReading(
+        article=article,
+        block_view=block_view,
+        view=view,
+        filters=filters,
         fact_checks=[a for a in public if a.kind == Annotation.Kind.FACT_CHECK],
-        earlier=[] if view == VIEW_CLEAN else [a for a in earlier if _matches(a, view, filters)],
-        tag_options=sorted(((slug, names[slug], n) for slug, n in tag_counts.items()), key=lambda x: (-x[2], x[1])),
-        author_options=sorted(author_counts.items(), key=lambda x: (-x[1], x[0])),
+        verdict_options=[(value, info.label, verdicts[value]) for value, info in SCALE.items() if verdicts[value]],
+        tag_options=tag_options,
+        author_options=author_options,
     )

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 import pytest
 
 from annotations.selectors.article import highlight_segments
+from annotations.selectors.reading import PAGE_BUDGET, PER_PARAGRAPH
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 #   3. the annotations the viewer may see, with their revision (select_related)
 #   4. their authors (in_bulk)
 #   5. their tags (one join through TaggedAnnotation, values only)
-#   6. their evidence
+#   6. the evidence of the cards shown (the page shows the first few of each paragraph's annotations)
 #   7. the article's revisions (the corrections note)          annotations.selectors.revisions.revision_notes
 ANONYMOUS_QUERIES = 7
 # A reader without a session then gets the whole page from the cache (annotations/page_cache.py): none.
@@ -80,10 +81,14 @@ def test_anonymous_article_page_queries_do_not_grow(client, small_and_large, dja
     assert rendered_annotation_count(response) == 3
     with django_assert_num_queries(ANONYMOUS_QUERIES):
         response = client.get(large.get_absolute_url())
-    assert rendered_annotation_count(response) == 150
+    # bounded (annotations.selectors.reading.PAGE_BUDGET): 60 annotated paragraphs share 100 cards, one each,
+    # the oldest fact-check where there is one; "All 3 annotations on this paragraph" leads to the rest
+    assert rendered_annotation_count(response) == 60 == min(PER_PARAGRAPH, PAGE_BUDGET // 60) * 60
     page = response.content.decode()
-    assert page.count('<li><a class="tag"') == 300
-    assert "Source 149 b" in page
+    assert page.count('<li><a class="tag"') == 120
+    assert page.count("All 3 annotations on this paragraph") == 30 and page.count("All 2 annotations") == 30
+    assert "Source 59 b" in page  # annotation 59 (the first fact-check on paragraph 60) with its evidence
+    assert "Source 149 b" not in page  # the third on paragraph 30: on that paragraph's page
     with django_assert_num_queries(ANONYMOUS_CACHED_QUERIES):
         again = client.get(large.get_absolute_url())
     assert again.content == response.content
@@ -100,7 +105,7 @@ def test_logged_in_article_page_queries_do_not_grow(
     assert rendered_annotation_count(response) == 3
     with django_assert_num_queries(LOGGED_IN_QUERIES):
         response = client.get(large.get_absolute_url())
-    assert rendered_annotation_count(response) == 150
+    assert rendered_annotation_count(response) == 60
     with django_assert_num_queries(LOGGED_IN_CACHED_QUERIES):
         client.get(large.get_absolute_url())
 
@@ -120,6 +125,8 @@ def test_a_reader_with_own_annotations_gets_a_personal_page_in_the_same_queries(
     for _ in range(2):  # never served from the shared cache
         with django_assert_num_queries(LOGGED_IN_QUERIES):
             response = client.get(large.get_absolute_url())
+        # the reader's own 77 besides the page's budget, and the 75 of the 30 paragraphs they did not annotate
+        # (100 cards for 30 paragraphs: at most 3 each, as many as they have)
         assert rendered_annotation_count(response) == 152
         assert "Pending review" in response.content.decode()
         assert "Private: only you" in response.content.decode()

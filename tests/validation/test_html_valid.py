@@ -163,6 +163,9 @@ def collect_pages(pages: Pages, article: Article, settings) -> None:
     pages.fetch(anonymous, "article, fact-checks view", f"{article_url}?view=fact-checks&verdict=misleading")
     pages.fetch(anonymous, "article, clean text", f"{article_url}?view=clean")
     pages.fetch(anonymous, "article, bad filter", f"{article_url}?verdict=no-such-verdict", status=400)
+    paragraph_url = reverse("annotations:paragraph-detail", kwargs={"slug": slug, "key": fact_check.block.key})
+    pages.fetch(anonymous, "paragraph page", paragraph_url)
+    pages.fetch(anonymous, "paragraph page, kind filter", f"{paragraph_url}?kind=note")
     pages.fetch(anonymous, "permalink, fact-check", reverse("annotations:annotation-detail", args=[fact_check.pk]))
     pages.fetch(anonymous, "permalink, note", reverse("annotations:annotation-detail", args=[note.pk]))
     pages.fetch(
@@ -208,6 +211,7 @@ def collect_pages(pages: Pages, article: Article, settings) -> None:
     bob = logged_in("bob")
     alice = logged_in("alice")
     pages.fetch(bob, "article, signed in", article_url)
+    pages.fetch(bob, "paragraph page, signed in", paragraph_url)
     pages.fetch(bob, "your annotations", reverse("annotations:annotation-mine"))
     create_url = reverse("annotations:annotation-create", kwargs={"slug": slug, "key": paragraph.key})
     pages.fetch(bob, "annotation form, add", create_url)
