@@ -47,7 +47,7 @@ EXPIRY_CHOICES = [("30", "in 30 days"), ("90", "in 90 days"), ("365", "in a year
 
 class TokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What the token is for, e.g. “bulk import script”.")
-    scope = forms.ChoiceField(choices=ApiToken.Scope.choices, initial=ApiToken.Scope.WRITE, widget=forms.RadioSelect)
+    scope = forms.ChoiceField(choices=ApiToken.Scope.choices, initial=ApiToken.Scope.WRITE)
     expires = forms.ChoiceField(label="Expires", choices=EXPIRY_CHOICES, initial="90")
 
     def __init__(self, *args, **kwargs):
