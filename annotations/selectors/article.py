@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from annotations.models import Annotation, Evidence, Tag, TaggedAnnotation, placed_q, readable_q
 from articles.keys import successors
@@ -119,50 +120,15 @@ def paragraph_annotations(*, article: Article, block: Block, user) -> BlockView:
     return BlockView(block, annotations, highlight_segments(block.text, annotations))
 
 
-def article_annotations(*, article: Article, user, evidence: bool = True) -> tuple[list[BlockView], list[Annotation]]:
-    """The article's current blocks with the annotations ``user`` may see beside them,
-    and the annotations that have lost their place in the text ("earlier wording":
-    orphans, and those waiting for a moderator to re-anchor them).
-
-    Queries: the article's blocks (1), the visible annotations with their
-    revision (1), their authors (1), their tags (1), their evidence (1;
-    none with ``evidence=False``: then the caller attaches it to the ones it
-    shows with ``attach_evidence``, and highlights their quotes) — whatever the number of paragraphs or
-    annotations. Related rows are attached by hand rather than by
-    select_related/prefetch_related: with thousands of annotations, one shared
-    object per block, author and tag is several times cheaper than one per row.
-    """
+def _blocks(article: Article) -> tuple[dict[int, Block], list[Block]]:
+    """Every block of the article by pk (removed ones too: annotations may point at them), and the current ones
+    in reading order (1 query)."""
     all_blocks = {b.pk: b for b in article.blocks.all()}
-    blocks = sorted((b for b in all_blocks.values() if b.removed_at is None), key=lambda b: b.position)
-    annotations = list(
-        Annotation.objects.visible_to(user)
-        .filter(article=article)
-        .select_related("original_revision")
-        .order_by("block__position", "quote_start", "created_at", "pk")
-    )
-    by_pk = {a.pk: a for a in annotations}
-    _attach_authors_and_tags(annotations, TaggedAnnotation.objects.filter(content_object__article=article))
-    evidence_of: dict[int, list[Evidence]] = defaultdict(list)
-    if annotations and evidence:
-        for item in Evidence.objects.filter(annotation__article=article).order_by("annotation_id", "position", "pk"):
-            if item.annotation_id in by_pk:
-                evidence_of[item.annotation_id].append(item)
+    return all_blocks, sorted((b for b in all_blocks.values() if b.removed_at is None), key=lambda b: b.position)
 
-    by_block: dict[int, list[Annotation]] = defaultdict(list)
-    earlier: list[Annotation] = []
-    number = 0
-    for annotation in annotations:
-        annotation.article = article
-        annotation.block = all_blocks[annotation.block_id]
-        if evidence:
-            annotation.evidence_list = evidence_of.get(annotation.pk, [])
-        if annotation.is_placed:  # AnnotationQuerySet.placed, in memory
-            number += 1
-            annotation.number = number
-            by_block[annotation.block_id].append(annotation)
-        else:
-            earlier.append(annotation)
-    earlier.sort(key=lambda a: (a.created_at, a.pk))
+
+def _block_views(all_blocks: dict[int, Block], blocks: list[Block], by_block: dict[int, list]) -> list[BlockView]:
+    """A view per current block, with the keys of removed paragraphs whose text it now holds."""
     views = [BlockView(block, by_block.get(block.pk, [])) for block in blocks]
     text_blocks = [b for b in all_blocks.values() if b.kind != Block.Kind.IMAGE]
     led = successors(
@@ -171,10 +137,160 @@ def article_annotations(*, article: Article, user, evidence: bool = True) -> tup
     )
     for view in views:
         view.old_keys = sorted(old for old, new in led.items() if new == view.block.key)
-    if evidence:  # else the caller chooses the cards it shows, and highlights their quotes
-        for view in views:
-            view.segments = highlight_segments(view.block.text, view.annotations)
+    return views
+
+
+def article_annotations(*, article: Article, user) -> tuple[list[BlockView], list[Annotation]]:
+    """The article's current blocks with the annotations ``user`` may see beside them,
+    and the annotations that have lost their place in the text ("earlier wording":
+    orphans, and those waiting for a moderator to re-anchor them).
+
+    Queries: the article's blocks (1), the visible annotations with their
+    revision (1), their authors (1), their tags (1), their evidence (1) —
+    whatever the number of paragraphs or annotations. Related rows are
+    attached by hand rather than by select_related/prefetch_related: with
+    thousands of annotations, one shared object per block, author and tag is
+    several times cheaper than one per row. (The article page needs far less
+    of most of them: ``article_annotation_rows``.)
+    """
+    all_blocks, blocks = _blocks(article)
+    annotations = list(
+        Annotation.objects.visible_to(user)
+        .filter(article=article)
+        .select_related("original_revision")
+        .order_by("block__position", "quote_start", "created_at", "pk")
+    )
+    by_pk = {a.pk: a for a in annotations}
+    _attach_authors_and_tags(annotations, TaggedAnnotation.objects.filter(content_object__article=article))
+    evidence: dict[int, list[Evidence]] = defaultdict(list)
+    if annotations:
+        for item in Evidence.objects.filter(annotation__article=article).order_by("annotation_id", "position", "pk"):
+            if item.annotation_id in by_pk:
+                evidence[item.annotation_id].append(item)
+
+    by_block: dict[int, list[Annotation]] = defaultdict(list)
+    earlier: list[Annotation] = []
+    number = 0
+    for annotation in annotations:
+        annotation.article = article
+        annotation.block = all_blocks[annotation.block_id]
+        annotation.evidence_list = evidence.get(annotation.pk, [])
+        if annotation.is_placed:  # AnnotationQuerySet.placed, in memory
+            number += 1
+            annotation.number = number
+            by_block[annotation.block_id].append(annotation)
+        else:
+            earlier.append(annotation)
+    earlier.sort(key=lambda a: (a.created_at, a.pk))
+    views = _block_views(all_blocks, blocks, by_block)
+    for view in views:
+        view.segments = highlight_segments(view.block.text, view.annotations)
     return views, earlier
+
+
+@dataclass(slots=True)
+class AnnotationRow:
+    """What the article page needs of every annotation it may show to choose, count and filter them: no text.
+
+    A plain row, not a model: building thousands of ``Annotation`` objects
+    with their text only to show a hundred was most of the page's cost.
+    ``load_cards`` turns the ones shown into annotations.
+    """
+
+    pk: int
+    block_id: int
+    author_id: int | None
+    username: str | None
+    kind: str
+    verdict: str
+    status: str
+    visibility: str
+    created_at: datetime
+    tag_list: list[Tag]
+    number: int | None = None
+
+    @property
+    def is_public_and_approved(self) -> bool:
+        return self.status == Annotation.Status.APPROVED and self.visibility != Annotation.Visibility.PRIVATE
+
+
+def article_annotation_rows(*, article: Article, user) -> tuple[list[BlockView], list[AnnotationRow]]:
+    """``article_annotations`` as rows (``AnnotationRow``), numbered the same way, with their tags.
+
+    Queries: the article's blocks (1), the visible annotations' rows with
+    their authors' names (1), their tags (1). The rows grow with the number
+    of annotations (a tuple each, and their tags); nothing else does.
+    """
+    all_blocks, blocks = _blocks(article)
+    User = Annotation._meta.get_field("author").related_model
+    rows = (
+        Annotation.objects.visible_to(user)
+        .filter(article=article)
+        .order_by("block__position", "quote_start", "created_at", "pk")
+        .values_list(
+            "pk",
+            "block_id",
+            "author_id",
+            f"author__{User.USERNAME_FIELD}",
+            "kind",
+            "verdict",
+            "status",
+            "visibility",
+            "created_at",
+            "anchor_state",
+        )
+    )
+    annotations: list[AnnotationRow] = []
+    states = {}
+    for *fields, anchor_state in rows:
+        row = AnnotationRow(*fields, tag_list=[])
+        annotations.append(row)
+        states[row.pk] = anchor_state
+    if annotations:
+        by_pk = {a.pk: a for a in annotations}
+        tags: dict[int, Tag] = {}
+        tagged = TaggedAnnotation.objects.filter(content_object__article=article).order_by("pk")
+        for annotation_id, tag_id, name, slug in tagged.values_list(
+            "content_object_id", "tag_id", "tag__name", "tag__slug"
+        ):
+            if annotation_id in by_pk:
+                tag = tags.get(tag_id) or tags.setdefault(tag_id, Tag(pk=tag_id, name=name, slug=slug))
+                by_pk[annotation_id].tag_list.append(tag)
+
+    by_block: dict[int, list[AnnotationRow]] = defaultdict(list)
+    earlier: list[AnnotationRow] = []
+    number = 0
+    for row in annotations:
+        # AnnotationQuerySet.placed, in memory
+        if states[row.pk] in Annotation.PLACED_STATES and all_blocks[row.block_id].removed_at is None:
+            number += 1
+            row.number = number
+            by_block[row.block_id].append(row)
+        else:
+            earlier.append(row)
+    earlier.sort(key=lambda a: (a.created_at, a.pk))
+    return _block_views(all_blocks, blocks, by_block), earlier
+
+
+def load_cards(rows: list[AnnotationRow], *, article: Article) -> dict[int, Annotation]:
+    """The annotations of ``rows`` (those a page shows) by pk, ready for their cards: author, revision, paragraph,
+    tags, evidence and number. Queries: the annotations with their author and revision (1), their evidence (1);
+    none for no rows."""
+    if not rows:
+        return {}
+    annotations = {
+        a.pk: a
+        for a in Annotation.objects.filter(pk__in=[r.pk for r in rows]).select_related(
+            "author", "original_revision", "block"
+        )
+    }
+    attach_evidence(list(annotations.values()))
+    for row in rows:
+        annotation = annotations[row.pk]
+        annotation.article = article
+        annotation.tag_objects = row.tag_list
+        annotation.number = row.number
+    return annotations
 
 
 def tag_suggestions(user=None, limit: int = 200) -> list[str]:

@@ -29,10 +29,11 @@ from django.utils.http import urlencode
 from accounts.text import no_control_characters
 from annotations.models import Annotation
 from annotations.selectors.article import (
+    AnnotationRow,
     BlockView,
-    article_annotations,
-    attach_evidence,
+    article_annotation_rows,
     highlight_segments,
+    load_cards,
     paragraph_annotations,
 )
 from annotations.verdicts import SCALE, TRANSLATION_VERDICTS, Verdict
@@ -123,9 +124,15 @@ def _matches(annotation: Annotation, view: str, filters: dict[str, str]) -> bool
         return False
     if filters.get("tag") and filters["tag"] not in {t.slug for t in annotation.tag_list}:
         return False
-    if filters.get("author") and (annotation.author is None or annotation.author.get_username() != filters["author"]):
+    if filters.get("author") and _username(annotation) != filters["author"]:
         return False
     return True
+
+
+def _username(annotation: Annotation | AnnotationRow) -> str | None:
+    if isinstance(annotation, AnnotationRow):
+        return annotation.username
+    return annotation.author.get_username() if annotation.author is not None else None
 
 
 def concerns_translation(annotation: Annotation) -> bool:
@@ -206,8 +213,9 @@ def _options(
         for t in a.tag_list:
             tag_counts[t.slug] += 1
             names[t.slug] = t.name
-        if a.author is not None:
-            author_counts[a.author.get_username()] += 1
+        name = _username(a)
+        if name is not None:
+            author_counts[name] += 1
     tags = sorted(((slug, names[slug], n) for slug, n in tag_counts.items()), key=lambda x: (-x[2], x[1]))
     authors = sorted(author_counts.items(), key=lambda x: (-x[1], x[0]))
     return (
@@ -220,14 +228,16 @@ def read_article(*, article: Article, user, view: str = "", filters: dict[str, s
     """The article as ``user`` may read it, in ``view`` with ``filters``, each paragraph with its first few
     annotations (see the module's docstring).
 
-    Queries: blocks, annotations (with revision), authors, tags, and the
-    evidence of the cards shown — the same five whatever the number of
-    paragraphs, annotations, tags or evidence. Every visible annotation is
-    still loaded (with its tags): the filters' counts, the summary and the
-    per-paragraph totals are about all of them.
+    Queries: blocks, the rows of every visible annotation (with its author's
+    name), their tags, then the annotations the page shows with their author
+    and revision, and their evidence — the same five whatever the number of
+    paragraphs, annotations, tags or evidence (three when it shows none).
+    The rows and tags of all of them are still read, in memory as small
+    tuples: the filters' counts, the summary and the per-paragraph totals are
+    about all of them.
     """
     filters = filters or {}
-    block_views, earlier = article_annotations(article=article, user=user, evidence=False)
+    block_views, earlier = article_annotation_rows(article=article, user=user)
     everything = [a for v in block_views for a in v.annotations] + earlier
     public = [a for a in everything if a.is_public_and_approved]
     source = getattr(article, "source", None)
@@ -236,7 +246,7 @@ def read_article(*, article: Article, user, view: str = "", filters: dict[str, s
     # what the unfiltered page shows of the public fact-checks: its ClaimReview, whatever the view or filters
     public_by_block = [[a for a in v.annotations if a.is_public_and_approved] for v in block_views]
     unfiltered = [a for few in _first_few(public_by_block) for a in few]
-    fact_checks = [a for a in unfiltered if a.kind == Annotation.Kind.FACT_CHECK]
+    reviewed = [a for a in unfiltered if a.kind == Annotation.Kind.FACT_CHECK]
 
     tag_options, author_options = _options(public, filters)
 
@@ -244,18 +254,21 @@ def read_article(*, article: Article, user, view: str = "", filters: dict[str, s
     matching = [
         [] if view == VIEW_CLEAN else [a for a in v.annotations if _matches(a, view, filters)] for v in block_views
     ]
-    shown = 0
-    for block_view, beside, few in zip(block_views, matching, _first_few(matching, user_id), strict=True):
-        block_view.total = len(beside)
-        block_view.annotations = few
-        shown += len(block_view.annotations)
-        block_view.segments = highlight_segments(block_view.block.text, block_view.annotations)
+    chosen = _first_few(matching, user_id)
     earlier_shown = [] if view == VIEW_CLEAN else [a for a in earlier if _matches(a, view, filters)]
-    cards = [a for v in block_views for a in v.annotations] + earlier_shown
-    attach_evidence(cards)
+    rows = {a.pk: a for a in [*(a for few in chosen for a in few), *earlier_shown, *reviewed]}
+    cards = load_cards(list(rows.values()), article=article)
+    shown = 0
+    for block_view, beside, few in zip(block_views, matching, chosen, strict=True):
+        block_view.total = len(beside)
+        block_view.annotations = [cards[a.pk] for a in few]
+        shown += len(few)
+        block_view.segments = highlight_segments(block_view.block.text, block_view.annotations)
     # the summary links in place to the fact-checks this page shows (the rest are a filter away)
-    linked = {a.pk for a in cards}
-    summary = summarise(everything, is_translation=bool(source and source.is_translation), linked=linked)
+    on_page = {a.pk for few in chosen for a in few} | {a.pk for a in earlier_shown}
+    summary = summarise(everything, is_translation=bool(source and source.is_translation), linked=on_page)
+    for row in summary.by_verdict:
+        row.annotations = [cards[a.pk] for a in row.annotations]
     return ArticleReading(
         article=article,
         view=view,
@@ -265,8 +278,8 @@ def read_article(*, article: Article, user, view: str = "", filters: dict[str, s
         matching=sum(len(m) for m in matching),
         total_public=len(public),
         summary=summary,
-        fact_checks=fact_checks,
-        earlier=earlier_shown,
+        fact_checks=[cards[a.pk] for a in reviewed],
+        earlier=[cards[a.pk] for a in earlier_shown],
         tag_options=tag_options,
         author_options=author_options,
     )

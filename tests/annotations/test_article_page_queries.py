@@ -13,11 +13,12 @@ pytestmark = pytest.mark.django_db
 # The article page's queries, whatever the number of paragraphs and annotations
 # (annotations.views.article.article_detail, first render of the body fragment):
 #   1. the article with its source (select_related)          articles.selectors.article_for_reading
-#   2. its blocks                                              annotations.selectors.article.article_annotations
-#   3. the annotations the viewer may see, with their revision (select_related)
-#   4. their authors (in_bulk)
-#   5. their tags (one join through TaggedAnnotation, values only)
-#   6. the evidence of the cards shown (the page shows the first few of each paragraph's annotations)
+#   2. its blocks                                              annotations.selectors.article.article_annotation_rows
+#   3. every annotation the viewer may see, as a row with its author's name (no text)
+#   4. their tags (one join through TaggedAnnotation, values only)
+#   5. the ones the page shows, with author, revision, paragraph  annotations.selectors.article.load_cards
+#      (the first few of each paragraph's: annotations.selectors.reading.PAGE_BUDGET)
+#   6. their evidence
 #   7. the article's revisions (the corrections note)          annotations.selectors.revisions.revision_notes
 ANONYMOUS_QUERIES = 7
 # A reader without a session then gets the whole page from the cache (annotations/page_cache.py): none.

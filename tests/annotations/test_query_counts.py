@@ -86,9 +86,10 @@ def test_article_page_all_views(client, sizes, django_assert_num_queries):
             from django.core.cache import cache
 
             cache.clear()
-            # 1 article + source; 2 blocks; 3 annotations + revisions; 4 authors; 5 tags; 6 evidence of the
-            # cards shown (none in the clean view); 7 the article's revisions (corrections note)
-            with django_assert_num_queries(6 if "clean" in query else 7):
+            # 1 article + source; 2 blocks; 3 every visible annotation's row with its author's name; 4 their
+            # tags; 5 the annotations the page shows (cards, and the ClaimReview's fact-checks, in the clean view
+            # too) with author, revision, paragraph; 6 their evidence; 7 the article's revisions (corrections note)
+            with django_assert_num_queries(7):
                 assert client.get(f"/articles/{slug}/{query}").status_code == 200
             # warm, without a session: the whole page from the cache (annotations/page_cache.py), no query
             with django_assert_num_queries(0):
