@@ -46,8 +46,6 @@ PER_PARAGRAPH = 3
 PAGE_BUDGET = 100
 # Choices in the filters' tag and author lists: the most used (a list of hundreds helps nobody).
 FILTER_OPTIONS = 50
-# Fact-checks linked from each verdict's row of the summary (the rest: "and N more", to the filtered page).
-SUMMARY_LINKS = 10
 
 VIEW_ANNOTATED = "annotated"
 VIEW_CLEAN = "clean"
@@ -74,7 +72,7 @@ class VerdictCount:
     value: str
     label: str
     count: int
-    annotations: list[Annotation]  # the ones linked (shown on the page), at most SUMMARY_LINKS
+    annotations: list[Annotation]  # the ones linked: those the page shows (the rest: "and N more")
 
     @property
     def more(self) -> int:
@@ -142,8 +140,8 @@ def concerns_translation(annotation: Annotation) -> bool:
 def summarise(
     annotations: list[Annotation], *, is_translation: bool, linked: set[int] | None = None
 ) -> FactCheckSummary:
-    """The fact-check counts; each verdict's row links to the fact-checks in ``linked`` (all when None),
-    at most ``SUMMARY_LINKS`` of them."""
+    """The fact-check counts; each verdict's row links to the fact-checks in ``linked`` (all when None): on the
+    article page, those it shows (so at most ``PAGE_BUDGET`` and the viewer's own)."""
     checks = [a for a in annotations if a.kind == Annotation.Kind.FACT_CHECK and a.is_public_and_approved]
     grouped: dict[str, list[Annotation]] = {}
     for a in checks:
@@ -153,7 +151,7 @@ def summarise(
             value,
             info.label,
             len(grouped[value]),
-            [a for a in grouped[value] if linked is None or a.pk in linked][:SUMMARY_LINKS],
+            [a for a in grouped[value] if linked is None or a.pk in linked],
         )
         for value, info in SCALE.items()
         if value in grouped
