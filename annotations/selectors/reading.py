@@ -100,6 +100,9 @@ class ArticleReading:
     # paragraph pages and each fact-check's permalink)
     fact_checks: list[Annotation] = field(default_factory=list)
     matching: int = 0  # annotations beside the paragraphs in this view and filters, shown or not
+    earlier: list[Annotation] = field(default_factory=list)  # notes on earlier wording, filtered like the rest
+    tag_options: list[tuple[str, str, int]] = field(default_factory=list)  # slug, name, count
+    author_options: list[tuple[str, int]] = field(default_factory=list)  # username, count
 
     @property
     def query(self) -> str:
@@ -107,10 +110,6 @@ class ArticleReading:
         params = {"view": self.view} if self.view != VIEW_ANNOTATED else {}
         params.update(self.filters)
         return f"?{urlencode(params)}" if params else ""
-
-    earlier: list[Annotation] = field(default_factory=list)  # notes on earlier wording, filtered like the rest
-    tag_options: list[tuple[str, str, int]] = field(default_factory=list)  # slug, name, count
-    author_options: list[tuple[str, int]] = field(default_factory=list)  # username, count
 
 
 def _matches(annotation: Annotation, view: str, filters: dict[str, str]) -> bool:
