@@ -51,12 +51,13 @@ def _moderator():
 def grow(target: int) -> None:
     """Copy the filler articles' annotations (with fresh timestamps spread over a year) until ``target`` rows."""
     from django.db import connection
+    from seed_articles import FILLER_SLUG
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*), max(id) FROM annotations_annotation")
         count, _ = cursor.fetchone()
         columns = [
-            f.column
+            f.name
             for f in connection.introspection.get_table_description(cursor, "annotations_annotation")
             if f.name != "id"
         ]
@@ -68,10 +69,11 @@ def grow(target: int) -> None:
             )
             cursor.execute(
                 f"INSERT INTO annotations_annotation ({names}) SELECT {picked} FROM annotations_annotation "
-                "WHERE article_id IN (SELECT id FROM articles_article WHERE slug LIKE 'filler-%%') "
-                "ORDER BY id LIMIT %s",
-                [n],
+                "WHERE article_id IN (SELECT id FROM articles_article WHERE slug LIKE %s) ORDER BY id LIMIT %s",
+                [FILLER_SLUG.split("{")[0] + "%", n],
             )
+            if cursor.rowcount <= 0:
+                raise SystemExit("no filler annotations to copy: seed the database with seed.py first")
             count += cursor.rowcount
             print(f"annotations: {count:,}", flush=True)
         cursor.execute("ANALYZE annotations_annotation")
