@@ -226,6 +226,7 @@ def collect_pages(pages: Pages, article: Article, settings) -> None:
     pages.fetch(bob, "annotation form, edit", reverse("annotations:annotation-edit", args=[fact_check.pk]))
     pages.fetch(bob, "annotation delete", reverse("annotations:annotation-delete", args=[fact_check.pk]))
     pages.fetch(bob, "password change", reverse("password_change"))
+    pages.fetch(bob, "API tokens", reverse("api-tokens"))
     pages.fetch(alice, "flag form", reverse("annotations:annotation-flag", args=[fact_check.pk]))
 
     # ---- error pages, through Django's handlers
