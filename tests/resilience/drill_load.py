@@ -33,8 +33,10 @@ REQUEST_TIMEOUT = 10.0  # seconds; a drill request that takes longer is a failur
 SUCCESS = {"read": {200}, "readyz": {200}, "write": {302}, "login": {302}, "moderate": {302}}
 
 
-def paragraph_keys(html: str) -> list[str]:
-    return re.findall(r'class="block block-paragraph[^"]*" id="p-([a-z0-9-]+)"', html)
+def paragraph_keys(html: str, *, annotated: bool | None = None) -> list[str]:
+    """The paragraphs' keys in page order (only those with or without annotations when ``annotated`` says)."""
+    found = re.findall(r'class="block block-paragraph([^"]*)" id="p-([a-z0-9-]+)"', html)
+    return [key for classes, key in found if annotated is None or ("has-annotations" in classes) == annotated]
 
 
 @dataclass

@@ -96,6 +96,7 @@ class DrillSite:
         self.extra_cleanup: list = []  # and callables (the SMTP sink's stop)
         self.writers: list[Client] = []
         self.keys: list[str] = []
+        self.witness_key = ""
         self.env: dict = {}
 
     # ------------------------------------------------------------------ set-up and teardown
@@ -137,6 +138,12 @@ class DrillSite:
         assert page.status == 200, page.status
         self.keys = paragraph_keys(page.body.decode())[:6]
         assert self.keys, "no paragraph keys on the article page"
+        # The witness write (a change every later read must show) goes to a paragraph nobody else annotates:
+        # the article page shows a few cards per paragraph (the rest on the paragraph's own page), so a
+        # paragraph the load keeps writing to would hide it for a reason that has nothing to do with caching.
+        bare = [k for k in paragraph_keys(page.body.decode(), annotated=False) if k not in self.keys]
+        assert bare, "no unannotated paragraph on the article page"
+        self.witness_key = bare[-1]
         for i in range(WRITERS):
             writer = self.client()
             writer.login("/accounts/login/", f"drill-writer-{i}", PASSWORD, next_url=ARTICLE)

@@ -164,7 +164,7 @@ def test_redis_stopped_and_restarted(site, rows):
         # from the database while Redis is down and through fresh cache keys after it is back
         token = f"Drill redis-outage {secrets.token_hex(4)}"
         data, evidence = write_payload(token, 0)
-        written, _ = request("write", lambda: scribe.post(ANNOTATE.format(key=site.keys[0]), data), token=token)
+        written, _ = request("write", lambda: scribe.post(ANNOTATE.format(key=site.witness_key), data), token=token)
         phase.recorder.add(written)
         assert written.status == 302, written
         phase.load.must_show = (token, written.ended)
@@ -389,7 +389,8 @@ def test_mail_server_down_then_back(site, rows):
     assert _unexpected(phase.outcomes, lambda o: False) == []  # not one request failed
     assert problems == [] and approval_problems == [] and mail_problems == []
     assert requests_recovered <= RECOVERY_LIMIT, row
-    # the outbox is sent by the first sweep after the last back-off ran out (a second apart, plus the sending)
-    assert delivered <= max(due_in, 0.0) + 2.0, (delivered, due_in)
+    # the outbox is sent by the first sweeps after the last back-off ran out (a second apart, plus the sending;
+    # the same few seconds' bound as every other recovery, as a busy machine can delay the worker's beat)
+    assert delivered <= max(due_in, 0.0) + RECOVERY_LIMIT, (delivered, due_in)
     _clean_log(site)
     assert "Traceback" not in site.worker_log_path.read_text(errors="replace")
