@@ -1,8 +1,13 @@
 """Benchmark the production set-up: gunicorn + WhiteNoise + the real settings, DEBUG off.
 
-    .venv/bin/python bench/run.py            # full: ~4 minutes on 2 cores
+    .venv/bin/python bench/run.py            # full: ~10 minutes on 2 cores
     .venv/bin/python bench/run.py --quick    # smoke run: small data, short phases (~1 minute)
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/run.py --redis
+    .venv/bin/python bench/run.py --sqlite   # SQLite and the local-memory cache instead
+
+By default it benchmarks the production set-up: PostgreSQL (``DATABASE_URL``,
+or the server on 127.0.0.1:5432 as user postgres when that answers) and Redis
+(``--redis URL``, or 127.0.0.1:6379 when that answers); ``--sqlite`` asks for
+the embedded set-up.
 
 What it does, in order:
 
@@ -34,8 +39,10 @@ render that is timed, not process start-up.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import signal
+import socket
 import sys
 from pathlib import Path
 from types import FrameType
@@ -53,9 +60,34 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
     raise Interrupted(f"signal {signum}")
 
 
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _production_defaults(args) -> None:
+    """PostgreSQL and Redis when they are there (the README's production set-up), unless --sqlite."""
+    if args.sqlite:
+        os.environ.pop("DATABASE_URL", None)
+        args.redis = None
+        return
+    if not os.environ.get("DATABASE_URL") and _answers("127.0.0.1", 5432):
+        os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/postgres"
+    if args.redis is None and _answers("127.0.0.1", 6379):
+        args.redis = "redis://127.0.0.1:6379/13"
+    if not os.environ.get("DATABASE_URL") or args.redis is None:
+        log("PostgreSQL or Redis not found: this run is not the production set-up (set DATABASE_URL, --redis)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmark the production set-up (see the module docstring).")
     parser.add_argument("--quick", action="store_true", help="small data, short phases: a smoke run")
+    parser.add_argument(
+        "--sqlite", action="store_true", help="SQLite and the local-memory cache instead of PostgreSQL and Redis"
+    )
     parser.add_argument(
         "--keep-db", action="store_true", help="keep the database afterwards and reuse a kept one (no re-seeding)"
     )
@@ -102,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
+    _production_defaults(args)
     quick = args.quick
     args.write_seconds = args.write_seconds or (5.0 if quick else 30.0)
     args.read_seconds = args.read_seconds or (2.0 if quick else 5.0)
