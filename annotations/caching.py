@@ -122,3 +122,19 @@ def article_cached_response(request, *, kind: str, article_id: int, render):
         headers = [(n, v) for n, v in response.items() if n.lower() not in {"set-cookie", "content-length", "vary"}]
         cache.set(key, {"content": response.content, "status": 200, "headers": headers, "epoch": epoch}, EXPORT_TIMEOUT)
     return response
+
+
+def article_cached_value(kind: str, article_id: int, variant: str, compute):
+    """``compute()``'s value (anything picklable), kept under the article's version and the cache's epoch
+    for this ``variant`` (e.g. the address and the parsed preferences of a W3C collection request)."""
+    import hashlib
+
+    digest = hashlib.sha256(variant.encode()).hexdigest()[:40]
+    key = f"{kind}:{article_id}:{article_version(article_id)}:{digest}"
+    found = cache.get_many([key, EPOCH_KEY])
+    entry, epoch = found.get(key), found.get(EPOCH_KEY)
+    if entry is not None and entry.get("epoch") == epoch:
+        return entry["value"]
+    value = compute()
+    cache.set(key, {"value": value, "epoch": epoch}, EXPORT_TIMEOUT)
+    return value

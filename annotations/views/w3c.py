@@ -51,6 +51,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 
+from annotations.caching import article_cached_value
 from annotations.exports import w3c
 from annotations.exports.links import base_url_of
 from annotations.models import Annotation
@@ -284,27 +285,56 @@ def article_annotations_collection(request: HttpRequest, slug: str) -> HttpRespo
     if request.method == "OPTIONS":
         return _options(links=CONTAINER_LINKS if page is None else RESOURCE_LINK, vary=("Accept", "Prefer"))
 
-    annotations = _public_annotations(article)
-    stats = annotations.aggregate(total=Count("pk"), modified=Max("updated_at"))
-    total, modified = stats["total"], stats["modified"]
-    size = w3c.page_size()
-    pages = w3c.page_count(total, size)
     base_url = base_url_of(request)
+    preference = container_preference(request.headers.get("Prefer", ""), iris_param) if page is None else None
 
-    if page is None:
-        minimal, iris, applied = container_preference(request.headers.get("Prefer", ""), iris_param)
-        first_items = None
-        if not minimal and pages:
-            first_items = _page_items(annotations, article=article, page=0, size=size, iris=iris)
-        data = w3c.collection_to_jsonld(
+    def build() -> tuple[str, object, object]:
+        """The representation's data (the same for every reader: public annotations only)."""
+        annotations = _public_annotations(article)
+        stats = annotations.aggregate(total=Count("pk"), modified=Max("updated_at"))
+        total, modified = stats["total"], stats["modified"]
+        size = w3c.page_size()
+        pages = w3c.page_count(total, size)
+        if page is None:
+            minimal, iris, applied = preference
+            first_items = None
+            if not minimal and pages:
+                first_items = _page_items(annotations, article=article, page=0, size=size, iris=iris)
+            data = w3c.collection_to_jsonld(
+                article=article,
+                base_url=base_url,
+                total=total,
+                modified=modified,
+                size=size,
+                first_items=first_items,
+                iris=iris,
+            )
+            return "collection", data, applied
+        if page >= pages:
+            detail = (
+                f"There is no page {page}: this collection has no annotations."
+                if not pages
+                else f"There is no page {page}: this collection has {pages} page(s), numbered 0 to {pages - 1}."
+            )
+            return "missing", detail, None
+        iris = bool(iris_param)
+        items = _page_items(annotations, article=article, page=page, size=size, iris=iris)
+        data = w3c.page_to_jsonld(
             article=article,
             base_url=base_url,
+            page=page,
             total=total,
             modified=modified,
             size=size,
-            first_items=first_items,
+            items=items,
             iris=iris,
         )
+        return "page", data, None
+
+    # Kept under the article's version (annotations.caching): a warm request is the article's query only.
+    variant = f"{base_url}|{page}|{iris_param}|{preference}"
+    what, data, applied = article_cached_value("w3c-collection", article.pk, variant, build)
+    if what == "collection":
         return _jsonld(
             request,
             data,
@@ -313,17 +343,6 @@ def article_annotations_collection(request: HttpRequest, slug: str) -> HttpRespo
             content_location=data["id"],
             preference_applied=applied,
         )
-
-    if page >= pages:
-        detail = (
-            f"There is no page {page}: this collection has no annotations."
-            if not pages
-            else f"There is no page {page}: this collection has {pages} page(s), numbered 0 to {pages - 1}."
-        )
-        return problem(404, "Not Found", detail)
-    iris = bool(iris_param)
-    items = _page_items(annotations, article=article, page=page, size=size, iris=iris)
-    data = w3c.page_to_jsonld(
-        article=article, base_url=base_url, page=page, total=total, modified=modified, size=size, items=items, iris=iris
-    )
+    if what == "missing":
+        return problem(404, "Not Found", data)
     return _jsonld(request, data, links=RESOURCE_LINK, content_location=data["id"])

@@ -686,7 +686,7 @@ def test_empty_collection_has_no_pages(client, budget_article):
     check_problem(client.get(collection_url(budget_article), {"page": 0}), 404)
 
 
-def test_collection_etag_304_head_and_options(client, note, budget_article):
+def test_collection_etag_304_head_and_options(client, note, budget_article, django_capture_on_commit_callbacks):
     url = collection_url(budget_article)
     etag = client.get(url)["ETag"]
 
@@ -698,7 +698,12 @@ def test_collection_etag_304_head_and_options(client, note, budget_article):
     check_problem(client.put(url), 405)
     check_problem(client.post(url), 401)  # a container takes POST, from an account (annotations.views.protocol)
 
-    Annotation.objects.filter(pk=note.pk).update(status=Annotation.Status.HIDDEN)
+    # hidden (the services bump the article's version with every change; the collection is cached under it)
+    from annotations.caching import bump_article
+
+    with django_capture_on_commit_callbacks(execute=True):
+        Annotation.objects.filter(pk=note.pk).update(status=Annotation.Status.HIDDEN)
+        bump_article(budget_article.pk)
     assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 200
 
 
@@ -778,3 +783,30 @@ def test_query_counts_do_not_grow_with_annotations(
         assert minimal.status_code == 200
     with django_assert_num_queries(ANNOTATION_QUERIES):
         assert client.get(jsonld_url(made[1])).status_code == 200  # a fact-check with tags and evidence
+
+
+def test_the_collection_is_cached_under_the_article_version(
+    client,
+    note,
+    budget_article,
+    make_annotation,
+    moderator,
+    django_assert_num_queries,
+    django_capture_on_commit_callbacks,
+):
+    from annotations.services import moderation
+
+    url = collection_url(budget_article)
+    first = client.get(url).json()
+    with django_assert_num_queries(1):  # warm: the article only
+        assert client.get(url).json() == first
+    prefer = 'return=representation;include="http://www.w3.org/ns/ldp#PreferMinimalContainer"'
+    minimal = client.get(url, HTTP_PREFER=prefer)
+    assert isinstance(minimal.json()["first"], str) and minimal.json() != first  # its own entry
+    with django_assert_num_queries(1):
+        assert client.get(url, HTTP_PREFER=prefer).json() == minimal.json()
+    waiting = make_annotation(article=budget_article, status="pending", body="Approved after caching.")
+    with django_capture_on_commit_callbacks(execute=True):
+        moderation.approve(annotation=waiting, actor=moderator)
+    again = client.get(url).json()
+    assert again["total"] == first["total"] + 1
