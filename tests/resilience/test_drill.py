@@ -247,7 +247,9 @@ def test_postgres_down_then_back(site, rows):
     assert _unexpected(phase.outcomes, allowed) == []
     during = phase.during("readyz")
     assert any(o.status == 503 for o in during), [o.status for o in during]
-    assert any(o.status == 503 for o in phase.during("read")), "the outage did not reach the readers"
+    # Readers without a session may keep getting the article page from the page cache (no query needed);
+    # what needs the database (the annotators' writes) must have met the outage as the documented 503.
+    assert any(o.status == 503 for o in phase.during("write")), "the outage did not reach the annotators"
     assert phase.after("readyz") and all(o.status == 200 and o.readyz == "ok" for o in phase.after("readyz"))
     assert row.recovery <= RECOVERY_LIMIT, row
     assert problems == []
