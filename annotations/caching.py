@@ -17,9 +17,6 @@ even if it exited since. One UPDATE per missed bump, only while the cache is
 down; the article's ``updated_at`` is shown to nobody (article revisions
 move it the same way, ``articles.services.blocks``).
 
-
-from __future__ import annotations
-
 The whole anonymous page (``annotations.page_cache``) is served without the
 database, so it cannot see ``updated_at``: a process that missed a bump keeps
 the article in ``_missed`` and bumps it again on its first request once the
@@ -33,6 +30,7 @@ it cannot match an entry stored under an earlier life of the key.
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 from django.core.cache import cache
@@ -96,39 +94,15 @@ def replay_missed_bumps() -> None:
 EXPORT_TIMEOUT = 3600
 
 
-def _address_digest(request) -> str:
-    import hashlib
-
-    address = f"{request.scheme}://{request.get_host()}{request.path}?{request.META.get('QUERY_STRING', '')}"
-    return hashlib.sha256(address.encode()).hexdigest()[:40]
+def request_address(request) -> str:
+    """The address a request asked for, host and query included (the exports and pages hold absolute links)."""
+    return f"{request.scheme}://{request.get_host()}{request.path}?{request.META.get('QUERY_STRING', '')}"
 
 
-def article_cached_response(request, *, kind: str, article_id: int, render):
-    """The response ``render()`` makes, kept under the article's version (for exports that are the same for
-    every reader: feeds, the Markdown export). A change to the article moves the version, so an entry is
-    never served stale; the request's address is in the key (the exports hold absolute links)."""
-    from django.http import HttpResponse
-
-    key = f"export:{kind}:{article_id}:{article_version(article_id)}:{_address_digest(request)}"
-    found = cache.get_many([key, EPOCH_KEY])
-    entry, epoch = found.get(key), found.get(EPOCH_KEY)
-    if entry is not None and entry.get("epoch") == epoch:
-        response = HttpResponse(entry["content"], status=entry["status"])
-        for name, value in entry["headers"]:
-            response[name] = value
-        return response
-    response = render()
-    if response.status_code == 200 and not response.streaming and not response.cookies:
-        headers = [(n, v) for n, v in response.items() if n.lower() not in {"set-cookie", "content-length", "vary"}]
-        cache.set(key, {"content": response.content, "status": 200, "headers": headers, "epoch": epoch}, EXPORT_TIMEOUT)
-    return response
-
-
-def article_cached_value(kind: str, article_id: int, variant: str, compute):
+def article_cached_value(kind: str, article_id: int, variant: str, compute, *, keep=lambda value: True):
     """``compute()``'s value (anything picklable), kept under the article's version and the cache's epoch
-    for this ``variant`` (e.g. the address and the parsed preferences of a W3C collection request)."""
-    import hashlib
-
+    for this ``variant`` (e.g. the address and the parsed preferences of a W3C collection request), when
+    ``keep(value)`` says so. A change to the article moves the version, so an entry is never served stale."""
     digest = hashlib.sha256(variant.encode()).hexdigest()[:40]
     key = f"{kind}:{article_id}:{article_version(article_id)}:{digest}"
     found = cache.get_many([key, EPOCH_KEY])
@@ -136,5 +110,32 @@ def article_cached_value(kind: str, article_id: int, variant: str, compute):
     if entry is not None and entry.get("epoch") == epoch:
         return entry["value"]
     value = compute()
-    cache.set(key, {"value": value, "epoch": epoch}, EXPORT_TIMEOUT)
+    if keep(value):
+        cache.set(key, {"value": value, "epoch": epoch}, EXPORT_TIMEOUT)
     return value
+
+
+def article_cached_response(request, *, kind: str, article_id: int, render):
+    """The response ``render()`` makes for this address, kept like ``article_cached_value`` (for exports
+    that are the same for every reader: feeds, the Markdown export); only a plain 200 is kept."""
+    from django.http import HttpResponse
+
+    rendered = []
+
+    def compute():
+        response = render()
+        rendered.append(response)
+        if response.status_code != 200 or response.streaming or response.cookies:
+            return None
+        headers = [(n, v) for n, v in response.items() if n.lower() not in {"set-cookie", "content-length", "vary"}]
+        return {"content": response.content, "headers": headers}
+
+    entry = article_cached_value(
+        f"export:{kind}", article_id, request_address(request), compute, keep=lambda value: value is not None
+    )
+    if rendered:
+        return rendered[0]
+    response = HttpResponse(entry["content"])
+    for name, value in entry["headers"]:
+        response[name] = value
+    return response

@@ -38,7 +38,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 
-from annotations.caching import EPOCH_KEY, _missed, replay_missed_bumps, version_key
+from annotations.caching import EPOCH_KEY, _missed, replay_missed_bumps, request_address, version_key
 
 ARTICLE_PATH = re.compile(r"^/articles/(?P<slug>[-a-zA-Z0-9_]+)/$")
 # headers the entry does not keep: set per response here, or by the outer middleware on every response
@@ -62,8 +62,7 @@ def _eligible(request) -> str | None:
 
 
 def _page_key(request) -> str:
-    address = f"{request.scheme}://{request.get_host()}{request.path}?{request.META.get('QUERY_STRING', '')}"
-    return "anon-page:" + hashlib.sha256(address.encode()).hexdigest()[:40]
+    return "anon-page:" + hashlib.sha256(request_address(request).encode()).hexdigest()[:40]
 
 
 def _entry(response: HttpResponse, article_id: int, version: int, epoch) -> dict:
