@@ -19,7 +19,7 @@ from annotations.anchoring.quotes import AnchorError, resolve_quote
 from annotations.caching import bump_article
 from annotations.models import Annotation, Evidence, Tag
 from annotations.rendering import render_body
-from annotations.services import moderation, policy
+from annotations.services import moderation, notify, policy
 from annotations.tagging import parse_tags
 from articles.models import Article, Block
 from articles.revisions import latest_revision
@@ -239,6 +239,7 @@ def create_annotation(
     _save(annotation, tags=tag_names, evidence=rows)
     moderation.record_creation(annotation)
     bump_article(annotation.article_id)
+    notify.on_published(annotation)  # replies and mentions, when it is public at once
     return annotation
 
 
@@ -297,6 +298,7 @@ def update_annotation(
             reason="Edited by the author.",
         )
     bump_article(locked.article_id)
+    notify.on_published(locked)  # an edit that stays public tells the newly mentioned
     return locked
 
 

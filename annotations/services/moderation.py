@@ -137,6 +137,8 @@ def transition(
     bump_article(locked.article_id)
     if action in NOTIFIED:
         notify.notify_author(locked, action=action, reason=reason, decision=entry)
+    if to_status == Status.APPROVED:
+        notify.on_published(locked)  # replies and mentions, now that readers see it
     return locked
 
 

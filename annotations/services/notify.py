@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from annotations.mentions import mentionable_users, mentioned_names
 from annotations.models import Annotation, ModerationLog
 from notifications.services import queue_email
 
@@ -52,3 +53,104 @@ def notify_author(annotation: Annotation, *, action: str, reason: str, decision:
         kind="moderation",
         key=f"moderation-log:{decision.pk}",
     )
+
+
+# --- replies and mentions (issue #15) ------------------------------------------------------------------------
+
+
+def _absolute(path: str) -> str:
+    return f"{settings.SITE_URL.rstrip('/')}{path}"
+
+
+def _reachable(user) -> bool:
+    return user is not None and user.is_active and bool(user.email)
+
+
+def _thread_readable(annotation: Annotation) -> bool:
+    """Readers can see it: public, approved, on a published article, and so is every annotation it answers."""
+    seen = 0
+    node = annotation
+    while node is not None:
+        if not node.is_public_and_approved or not node.article.is_published:
+            return False
+        seen += 1
+        if seen > 50:  # a cycle cannot be saved, but never loop on one
+            return False
+        node = node.parent
+    return True
+
+
+def on_published(annotation: Annotation) -> None:
+    """Tell people about an annotation that readers can now see (in its transaction).
+
+    Called where an annotation becomes (or stays) public and approved: created
+    by someone whose notes publish at once, approved or unhidden by a
+    moderator, edited by its author. Does nothing for private, pending,
+    rejected or hidden content, or for a reply in a thread readers cannot see.
+    The author of the annotation a reply answers is told of the reply, and
+    each user ``@mentioned`` in the body is told of the mention; never the
+    writer themself, never an inactive account or one without an address.
+    Each (reply) and each (annotation, mentioned user) is told at most once:
+    an edit that adds a mention tells only the newly mentioned.
+    """
+    if not annotation.is_public_and_approved:
+        return
+    annotation = Annotation.objects.select_related("author", "article", "parent__author").get(pk=annotation.pk)
+    if not _thread_readable(annotation):
+        return
+    writer = annotation.author
+    writer_name = writer.get_username() if writer is not None else "Someone"
+    title = annotation.article.title
+    told = set()
+    parent = annotation.parent
+    if parent is not None and _reachable(parent.author) and parent.author_id != annotation.author_id:
+        told.add(parent.author_id)
+        what = parent.get_kind_display().lower()
+        _tell(
+            parent.author,
+            kind="reply",
+            key=f"reply:{annotation.pk}",
+            subject=f"{writer_name} replied to your {what} on “{title}”",
+            lines=[
+                f"{writer_name} replied to your {what} on “{title}”:",
+                "",
+                *_quoted(annotation.body),
+                "",
+                f"Read it in place: {_absolute(annotation.get_in_place_url())}",
+                f"The reply on its own: {_absolute(annotation.get_absolute_url())}",
+            ],
+        )
+    users = mentionable_users(mentioned_names(annotation.body))
+    for user in users.values():
+        if user.pk == annotation.author_id or user.pk in told or not _reachable(user):
+            continue
+        told.add(user.pk)
+        what = "a reply" if parent is not None else f"a {annotation.get_kind_display().lower()}"
+        _tell(
+            user,
+            kind="mention",
+            key=f"mention:{annotation.pk}:{user.pk}",
+            subject=f"{writer_name} mentioned you on “{title}”",
+            lines=[
+                f"{writer_name} mentioned you in {what} on “{title}”:",
+                "",
+                *_quoted(annotation.body),
+                "",
+                f"Read it in place: {_absolute(annotation.get_in_place_url())}",
+                f"The {what.split()[-1]} on its own: {_absolute(annotation.get_absolute_url())}",
+            ],
+        )
+
+
+MAX_QUOTED = 1200
+
+
+def _quoted(body: str) -> list[str]:
+    """The body as the e-mail quotes it (plain text, shortened): an e-mail is text, nothing in it is markup."""
+    text = body if len(body) <= MAX_QUOTED else body[: MAX_QUOTED - 1].rstrip() + "…"
+    return [f"> {line}" if line else ">" for line in text.splitlines()]
+
+
+def _tell(user, *, kind: str, key: str, subject: str, lines: list[str]) -> None:
+    body = "\n".join([f"Hello {user.get_username()},", "", *lines, "", f"— {settings.SITE_NAME}"])
+    queue_email(to=user.email, subject=subject, body=body, kind=kind, key=key)
