@@ -81,6 +81,14 @@ class Article(models.Model):
         return self.status == self.Status.PUBLISHED
 
 
+class OriginalRights(models.TextChoices):
+    """Who may read the original's text stored beside a copy (``Source.original_rights``)."""
+
+    READERS = "readers", "Readers: the full text"
+    EXCERPTS = "excerpts", "Readers: only the passages published fact-checks cite"
+    EDITORS = "editors", "Editors only"
+
+
 class Source(models.Model):
     """Provenance of an article: the original work, the copy we store, and notes."""
 
@@ -115,6 +123,15 @@ class Source(models.Model):
     archived_url = models.URLField("archived URL", max_length=500, blank=True)
     rights_note = models.TextField(blank=True, validators=[no_control_characters])
     editorial_notes = models.TextField(blank=True, validators=[no_control_characters])
+    # the original's text (OriginalText), when stored: who may read it
+    original_rights = models.CharField(
+        "who may read the original's text",
+        max_length=10,
+        choices=OriginalRights.choices,
+        default=OriginalRights.EDITORS,
+        help_text="Readers see the full original, or only the original passages that a published fact-check "
+        "cites (in the compare view), or editors alone see it.",
+    )
 
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -279,3 +296,141 @@ class ArticleRevision(models.Model):
             f"{self.annotations_kept} kept, {self.annotations_moved} moved, "
             f"{self.annotations_flagged} need re-anchoring, {self.annotations_orphaned} orphaned"
         )
+
+
+# ---------------------------------------------------------------- the original's text (issue 19)
+
+
+class OriginalText(models.Model):
+    """The original work's text, stored beside the copy (``Article``) when the desk has it.
+
+    Its blocks have stable keys like the copy's, so editors' alignment corrections (``AlignmentCorrection``)
+    name them and survive revisions of either text. ``version`` moves on with every change of the original's
+    blocks or of the corrections: with the copy's revision it identifies an alignment (the compare view's
+    cache). Who may read it is the source's ``original_rights``.
+    """
+
+    class Coverage(models.TextChoices):
+        FULL = "full", "The full text"
+        PASSAGES = "passages", "Passages only (the rest of the original is not stored)"
+
+    article = models.OneToOneField(Article, on_delete=models.CASCADE, related_name="original")
+    coverage = models.CharField(
+        max_length=10,
+        choices=Coverage.choices,
+        default=Coverage.FULL,
+        help_text="Passages only: copy paragraphs without a counterpart read 'original not stored', not 'added'.",
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "original text"
+        verbose_name_plural = "original texts"
+
+    def __str__(self) -> str:
+        return f"Original of {self.article}"
+
+    @property
+    def is_complete(self) -> bool:
+        return self.coverage == self.Coverage.FULL
+
+
+class OriginalBlock(models.Model):
+    """A block of the original's text: like ``Block`` (stable key, position, marked removed, never deleted)."""
+
+    original = models.ForeignKey(OriginalText, on_delete=models.CASCADE, related_name="blocks")
+    key = models.CharField(max_length=32)
+    position = models.PositiveIntegerField(null=True, blank=True)
+    kind = models.CharField(max_length=10, choices=Block.Kind.choices, default=Block.Kind.PARAGRAPH)
+    text = models.TextField(blank=True, validators=[no_control_characters])
+    removed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = BlockQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["original", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["original", "position"],
+                condition=Q(removed_at__isnull=True),
+                name="original_block_one_position",
+            ),
+            models.UniqueConstraint(fields=["original", "key"], name="original_block_unique_key"),
+            models.CheckConstraint(
+                condition=Q(removed_at__isnull=False) | Q(position__isnull=False),
+                name="original_block_current_has_position",
+            ),
+            models.CheckConstraint(condition=Q(key__regex=r"^[a-z0-9][a-z0-9-]*$"), name="original_block_key_url_safe"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.key}: {self.text[:60]}"
+
+    def mark_removed(self) -> None:
+        self.removed_at = timezone.now()
+        self.position = None
+
+
+class OriginalRevision(models.Model):
+    """One change to the original's blocks (``changes`` as in ``ArticleRevision``); never edited afterwards."""
+
+    original = models.ForeignKey(OriginalText, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    source = models.CharField(max_length=10, choices=ArticleRevision.Origin.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True, validators=[no_control_characters])
+    changes = models.JSONField(default=list, blank=True)
+    blocks_added = models.PositiveIntegerField(default=0)
+    blocks_edited = models.PositiveIntegerField(default=0)
+    blocks_moved = models.PositiveIntegerField(default=0)
+    blocks_removed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["original", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["original", "number"], name="original_revision_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original} — revision {self.number}"
+
+    block_summary = ArticleRevision.block_summary
+
+
+class AlignmentCorrection(models.Model):
+    """An editor's fixed link between the copy's blocks and the original's, by stable keys.
+
+    One copy block with one or more consecutive original blocks, consecutive copy blocks with one original
+    block, copy blocks alone (added in this copy) or original blocks alone (left out of the copy): see
+    ``articles.alignment.Correction``. A correction whose blocks are gone after a revision stays stored and
+    is reported as dropped (the admin lists it), never guessed.
+    """
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="alignment_corrections")
+    copy_keys = models.JSONField(default=list, blank=True)
+    original_keys = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["article", "created_at", "pk"]
+
+    def __str__(self) -> str:
+        copy = ", ".join(self.copy_keys) or "nothing"
+        original = ", ".join(self.original_keys) or "nothing"
+        return f"copy {copy} ↔ original {original}"
+
+    @property
+    def mark(self) -> str:
+        if not self.original_keys:
+            return "added"
+        if not self.copy_keys:
+            return "omitted"
+        return "linked"

@@ -351,3 +351,63 @@ def guess_language(text: str) -> str:
     if hangul > len(cjk) * 0.5:
         return "ko"
     return "zh"
+
+
+# ---------------------------------------------------------------- an original's text (issue 19)
+
+
+@dataclass
+class ParsedOriginal:
+    """An original work's text: its blocks, and its title when the file names one (Markdown, house format)."""
+
+    format: str
+    blocks: list[ParsedBlock]
+    title: str = ""
+    original_url: str = ""
+
+
+def parse_original(text: str, *, filename: str = "") -> ParsedOriginal:
+    """Parse the text of an original work (pasted, or read with ``read_document``) into blocks.
+
+    Markdown (a ``.md`` name, or a first line ``# Title``) and the house format (a headline, then a
+    ``#Section ·YYYY-MM-DD`` line) are read as ``parse_document`` reads an article, their title kept apart.
+    Anything else is plain text: paragraphs separated by blank lines (or one a line when the text has no
+    blank line), short lines without a sentence's end as headings. Refuses empty text and control
+    characters (``DocumentError``, one line for people).
+    """
+    check_control_characters(text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise DocumentError("the original's text is empty")
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    suffix = Path(filename).suffix.lower() if filename else ""
+    first = lines[0]
+    house = len(lines) > 1 and bool(SECTION_DATE_RE.match(lines[1]))
+    if suffix in MARKDOWN_SUFFIXES or (first.startswith("# ") and not SECTION_DATE_RE.match(first)) or house:
+        parsed = parse_document(text, filename=filename)
+        blocks = [b for b in parsed.blocks if b.kind != IMAGE]
+        if not blocks:
+            raise DocumentError("the original has a title but no text")
+        return ParsedOriginal(parsed.format, blocks, parsed.title, parsed.source.original_url)
+    groups: list[list[str]] = []
+    current: list[str] = []
+    blank_separated = "\n\n" in text.strip()
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if not line or not blank_separated:
+            if current:
+                groups.append(current)
+            current = [line] if line else []
+            continue
+        current.append(line)
+    if current:
+        groups.append(current)
+    blocks = []
+    for group in groups:
+        joined = " ".join(" ".join(group).split())
+        if IMAGE_PLACEHOLDER_RE.match(joined):
+            continue
+        blocks.append(ParsedBlock(HEADING if len(group) == 1 and _is_heading(joined) else PARAGRAPH, joined))
+    if not blocks:
+        raise DocumentError("the original's text is empty")
+    return ParsedOriginal("text", blocks)

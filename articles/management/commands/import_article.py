@@ -2,9 +2,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_slug
+from django.db import transaction
 
+from articles.models import ArticleRevision, OriginalRights, OriginalText
 from articles.parsing import DocumentError, parse_document, read_document
 from articles.services import ImportConflict, import_article
+from articles.services.originals import attach_original
 
 
 class Command(BaseCommand):
@@ -19,8 +22,25 @@ class Command(BaseCommand):
         parser.add_argument("--slug", help="the article's slug (default: from the title, or the existing article)")
         parser.add_argument("--dry-run", action="store_true", help="print what would change and write nothing")
         parser.add_argument("--draft", action="store_true", help="create the article as a draft (default: published)")
+        parser.add_argument(
+            "--original",
+            metavar="ORIGINAL_PATH",
+            help="the original work's text (house format, Markdown or plain text), stored beside the copy and "
+            "aligned with it; re-importing a revised original updates it on stable paragraph keys",
+        )
+        parser.add_argument(
+            "--original-rights",
+            choices=OriginalRights.values,
+            help="who may read the original: readers (full text), excerpts (the passages published fact-checks "
+            "cite), editors (default for a new original: editors)",
+        )
+        parser.add_argument(
+            "--original-passages",
+            action="store_true",
+            help="the original file holds passages only, not the whole work",
+        )
 
-    def handle(self, *args, path, slug=None, dry_run=False, draft=False, **options):
+    def handle(self, *args, path, slug=None, dry_run=False, draft=False, original=None, **options):
         if slug is not None:
             try:
                 validate_slug(slug)
@@ -28,12 +48,33 @@ class Command(BaseCommand):
                 raise CommandError(f"'{slug}' is not a valid slug (letters, numbers, hyphens, underscores)") from None
             if len(slug) > 100:
                 raise CommandError("the slug is longer than 100 characters")
+        attached = None
         try:
             text = read_document(path, max_bytes=settings.IMPORT_MAX_BYTES)
             parsed = parse_document(text, filename=str(path))
-            result = import_article(parsed=parsed, slug=slug, dry_run=dry_run, publish=not draft)
+            original_text = read_document(original, max_bytes=settings.IMPORT_MAX_BYTES) if original else None
+            # the copy and its original in one transaction: a refused original leaves the copy unwritten too
+            with transaction.atomic():
+                # with an original, a dry run writes both and rolls the whole back (the original needs the row)
+                result = import_article(
+                    parsed=parsed, slug=slug, dry_run=dry_run and original_text is None, publish=not draft
+                )
+                result.dry_run = dry_run
+                if original_text is not None:
+                    attached = attach_original(
+                        article=result.article,
+                        text=original_text,
+                        filename=str(original),
+                        rights=options.get("original_rights"),
+                        coverage=OriginalText.Coverage.PASSAGES if options.get("original_passages") else None,
+                        origin=ArticleRevision.Origin.IMPORT,
+                    )
+                if dry_run:
+                    transaction.set_rollback(True)
         except (DocumentError, ImportConflict) as exc:
             raise CommandError(str(exc)) from None
+        except ValidationError as exc:
+            raise CommandError(f"{original}: {' '.join(exc.messages)} Nothing was imported.") from None
 
         verbosity = options.get("verbosity", 1)
         if dry_run:
@@ -57,3 +98,6 @@ class Command(BaseCommand):
                 self.stdout.write(f"  remove {block.kind} p-{block.key}: {block.text[:60]}")
         style = self.style.SUCCESS if result.changed and not dry_run else self.style.NOTICE
         self.stdout.write(style(result.summary()))
+        if attached is not None:
+            style = self.style.SUCCESS if attached.changed and not dry_run else self.style.NOTICE
+            self.stdout.write(style(("(dry run) " if dry_run else "") + attached.summary()))
