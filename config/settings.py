@@ -8,6 +8,7 @@ Production (``DEBUG`` off) refuses to start without ``SECRET_KEY`` and
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -193,8 +194,18 @@ MAIL_MAX_ATTEMPTS = env.int("MAIL_MAX_ATTEMPTS", default=8)
 MAIL_SENDING_LEASE_SECONDS = env.int("MAIL_SENDING_LEASE_SECONDS", default=600)
 # In-memory beat schedule: nothing written to the working directory.
 CELERY_BEAT_SCHEDULER = "celery.beat:Scheduler"
+# Notices (notifications/notices.py, issue #15): the daily digest is queued at NOTIFICATIONS_DIGEST_HOUR
+# o'clock in TIME_ZONE by the beat (or `manage.py send_digests`); unsubscribe links in e-mails are valid
+# for NOTIFICATIONS_UNSUBSCRIBE_MAX_AGE seconds.
+NOTIFICATIONS_DIGEST_HOUR = env.int("NOTIFICATIONS_DIGEST_HOUR", default=7)
+NOTIFICATIONS_UNSUBSCRIBE_MAX_AGE = env.int("NOTIFICATIONS_UNSUBSCRIBE_MAX_AGE", default=180 * 24 * 3600)
+CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "notifications.sweep_outbox", "schedule": MAIL_RETRY_SECONDS},
+    "daily-digest": {
+        "task": "notifications.send_digests",
+        "schedule": crontab(minute=0, hour=NOTIFICATIONS_DIGEST_HOUR),
+    },
 }
 
 # The organisation that publishes the fact-checks (schema.org ClaimReview author).

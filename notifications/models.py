@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -36,6 +37,11 @@ class OutgoingEmail(models.Model):
     to = models.EmailField(max_length=254)
     subject = models.CharField(max_length=255)
     body = models.TextField(blank=True)
+    unsubscribe_url = models.URLField(
+        max_length=500,
+        blank=True,
+        help_text="The one-click unsubscribe link of its kind (List-Unsubscribe header); blank when there is none.",
+    )
     sensitive = models.BooleanField(
         default=False, help_text="Holds a secret (a password reset link): never shown, and erased once sent."
     )
@@ -65,3 +71,76 @@ class OutgoingEmail(models.Model):
 
     def get_kind_display_name(self) -> str:
         return self.kind.replace("_", " ")
+
+
+class Kind(models.TextChoices):
+    """What people are told about, each with its own choice of delivery (and its own unsubscribe link)."""
+
+    REPLY = "reply", "Replies to my annotations"
+    MENTION = "mention", "Mentions of me (@username)"
+    MODERATION = "moderation", "Moderation decisions on my annotations"
+
+
+class Delivery(models.TextChoices):
+    IMMEDIATE = "immediate", "Immediately, one e-mail each"
+    DIGEST = "digest", "In a daily digest"
+    OFF = "off", "Never"
+
+
+DEFAULT_DELIVERY = Delivery.IMMEDIATE
+
+
+class NotificationPreference(models.Model):
+    """How one user wants one kind of notice delivered. No row: the default (``DEFAULT_DELIVERY``)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    delivery = models.CharField(max_length=10, choices=Delivery.choices, default=DEFAULT_DELIVERY)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["user", "kind"]
+        constraints = [
+            # one choice per user and kind; also the index of "this user's choices" (the settings page, queueing)
+            models.UniqueConstraint(fields=["user", "kind"], name="notification_preference_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.get_delivery_display()}"
+
+
+class DigestItem(models.Model):
+    """A notice waiting for its user's daily digest (they chose "daily digest" for its kind).
+
+    ``key`` is the notice's cause (the same as an immediate e-mail's), so a cause is collected once. ``email``
+    is the digest that carried it; NULL while it waits.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_items")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    key = models.CharField(max_length=120, unique=True)
+    subject = models.CharField(max_length=255)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    email = models.ForeignKey(
+        OutgoingEmail, on_delete=models.SET_NULL, null=True, blank=True, related_name="digest_items"
+    )
+    dropped_at = models.DateTimeField(
+        null=True, blank=True, help_text="Not sent: its kind was switched off before the digest went out."
+    )
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            # the digest run: who has items waiting, and each one's items in order
+            models.Index(
+                fields=["user", "created_at"],
+                name="digest_waiting_idx",
+                condition=models.Q(email__isnull=True, dropped_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for user {self.user_id}: {self.subject}"

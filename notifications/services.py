@@ -42,23 +42,39 @@ def _setting(name: str, default):
     return getattr(settings, name, default)
 
 
-def queue_email(*, to: str, subject: str, body: str, kind: str, key: str | None = None, sensitive: bool = False):
+def queue_email(
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    kind: str,
+    key: str | None = None,
+    sensitive: bool = False,
+    unsubscribe_url: str = "",
+):
     """Write an e-mail to the outbox (in the caller's transaction); deliver it after the commit.
 
     With a ``key`` already queued, nothing is written and None is returned: the
-    same cause (a moderation decision, say) never e-mails twice.
+    same cause (a moderation decision, say) never e-mails twice. ``unsubscribe_url``
+    becomes the message's one-click ``List-Unsubscribe`` (RFC 8058).
     """
     if not to:
         return None
     subject = " ".join(subject.split())[:255]
+    fields = {
+        "to": to,
+        "subject": subject,
+        "body": body,
+        "kind": kind,
+        "sensitive": sensitive,
+        "unsubscribe_url": unsubscribe_url,
+    }
     if key is not None:
-        email, created = OutgoingEmail.objects.get_or_create(
-            key=key, defaults={"to": to, "subject": subject, "body": body, "kind": kind, "sensitive": sensitive}
-        )
+        email, created = OutgoingEmail.objects.get_or_create(key=key, defaults=fields)
         if not created:
             return None
     else:
-        email = OutgoingEmail.objects.create(to=to, subject=subject, body=body, kind=kind, sensitive=sensitive)
+        email = OutgoingEmail.objects.create(**fields)
     transaction.on_commit(lambda: enqueue_delivery(email.pk))
     return email
 
@@ -84,6 +100,15 @@ def message_id(email: OutgoingEmail) -> str:
     return f"<{email.message_uuid}@{domain}>"
 
 
+def headers(email: OutgoingEmail) -> dict[str, str]:
+    found = {"Message-ID": message_id(email), "Auto-Submitted": "auto-generated"}
+    if email.unsubscribe_url:
+        # RFC 2369 + RFC 8058: mail clients offer "unsubscribe" and POST "List-Unsubscribe=One-Click" to it
+        found["List-Unsubscribe"] = f"<{email.unsubscribe_url}>"
+        found["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return found
+
+
 def retry_delay(attempts: int) -> timedelta:
     """1, 2, 4, 8 … minutes after the first, second, third … failure (capped at 6 hours)."""
     base = _setting("MAIL_RETRY_BASE_SECONDS", 60)
@@ -99,12 +124,7 @@ def deliver(pk: int) -> str:
     if not claimed:
         return "skipped"  # sent already, claimed by another worker, or not due yet
     email = OutgoingEmail.objects.get(pk=pk)
-    message = EmailMessage(
-        subject=email.subject,
-        body=email.body,
-        to=[email.to],
-        headers={"Message-ID": message_id(email), "Auto-Submitted": "auto-generated"},
-    )
+    message = EmailMessage(subject=email.subject, body=email.body, to=[email.to], headers=headers(email))
     try:
         message.send(fail_silently=False)
     except Exception as exc:  # SMTP down, refused, timed out: retry later, never raise into the caller

@@ -1,24 +1,27 @@
-"""E-mails to people about their annotations (moderation decisions).
+"""E-mails to people about their annotations: moderation decisions, replies, mentions.
 
-Written to the outbox in the deciding transaction (``notifications``): the
-decision and its e-mail commit together, the e-mail is delivered by the job
-queue after the commit and retried while the mail server is down, and each
-decision (its moderation log row) e-mails at most once.
+Written in the transaction of their cause (``notifications.notices.notify_user``:
+the outbox, or the daily digest, as the person chose for the kind, or nothing
+if they turned it off): the cause and its e-mail commit together, the e-mail
+is delivered by the job queue after the commit and retried while the mail
+server is down, and each cause (a moderation log row, a reply, an annotation
+and a mentioned user) is told at most once.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 
-from annotations.mentions import mentionable_users, mentioned_names
 from annotations.models import Annotation, ModerationLog
-from notifications.services import queue_email
+from annotations.rendering import mentioned_users
+from notifications.models import Kind
+from notifications.notices import notify_user
 
 Action = ModerationLog.Action
 
 
 def notify_author(annotation: Annotation, *, action: str, reason: str, decision: ModerationLog) -> None:
-    """Queue the e-mail telling the author a moderation decision on their annotation (in its transaction)."""
+    """Queue the notice telling the author a moderation decision on their annotation (in its transaction)."""
     author = annotation.author
     if author is None or not author.email:
         return
@@ -32,26 +35,20 @@ def notify_author(annotation: Annotation, *, action: str, reason: str, decision:
         Action.FLAGS_HIDDEN: "was hidden by a moderator after readers flagged it",
     }[action]
     url = f"{settings.SITE_URL.rstrip('/')}{annotation.get_absolute_url()}"
-    lines = [
-        f"Hello {author.get_username()},",
-        "",
-        f"Your {what} on “{title}” {outcome}.",
-    ]
+    lines = [f"Your {what} on “{title}” {outcome}."]
     if reason:
         lines += ["", f"Reason: {reason}"]
     lines += [
         "",
         f"Your {what}: {url}",
         f"All your annotations: {settings.SITE_URL.rstrip('/')}/accounts/annotations/",
-        "",
-        f"— {settings.SITE_NAME}",
     ]
-    queue_email(
-        to=author.email,
-        subject=f"Your {what} {outcome.split(' and ')[0]}",
-        body="\n".join(lines),
-        kind="moderation",
+    notify_user(
+        user=author,
+        kind=Kind.MODERATION,
         key=f"moderation-log:{decision.pk}",
+        subject=f"Your {what} {outcome.split(' and ')[0]}",
+        text="\n".join(lines),
     )
 
 
@@ -108,7 +105,7 @@ def on_published(annotation: Annotation) -> None:
         what = parent.get_kind_display().lower()
         _tell(
             parent.author,
-            kind="reply",
+            kind=Kind.REPLY,
             key=f"reply:{annotation.pk}",
             subject=f"{writer_name} replied to your {what} on “{title}”",
             lines=[
@@ -120,15 +117,14 @@ def on_published(annotation: Annotation) -> None:
                 f"The reply on its own: {_absolute(annotation.get_absolute_url())}",
             ],
         )
-    users = mentionable_users(mentioned_names(annotation.body))
-    for user in users.values():
+    for user in mentioned_users(annotation.body):
         if user.pk == annotation.author_id or user.pk in told or not _reachable(user):
             continue
         told.add(user.pk)
         what = "a reply" if parent is not None else f"a {annotation.get_kind_display().lower()}"
         _tell(
             user,
-            kind="mention",
+            kind=Kind.MENTION,
             key=f"mention:{annotation.pk}:{user.pk}",
             subject=f"{writer_name} mentioned you on “{title}”",
             lines=[
@@ -152,5 +148,4 @@ def _quoted(body: str) -> list[str]:
 
 
 def _tell(user, *, kind: str, key: str, subject: str, lines: list[str]) -> None:
-    body = "\n".join([f"Hello {user.get_username()},", "", *lines, "", f"— {settings.SITE_NAME}"])
-    queue_email(to=user.email, subject=subject, body=body, kind=kind, key=key)
+    notify_user(user=user, kind=kind, key=key, subject=subject, text="\n".join(lines))
