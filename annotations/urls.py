@@ -2,7 +2,7 @@ from django.urls import path, re_path
 from django.views.decorators.http import require_safe
 
 from annotations.exports import feeds
-from annotations.views import annotate, exports, paragraph, protocol, reading, w3c
+from annotations.views import annotate, exports, paragraph, protocol, reading, verdicts, w3c
 
 app_name = "annotations"
 
@@ -26,4 +26,6 @@ urlpatterns = [
     re_path(r"^tags/(?P<slug>[-\w]+)/$", reading.tag_detail, name="tag-detail"),
     path("users/<str:username>/", reading.author_detail, name="author-detail"),
     path("search/", reading.search_view, name="search"),
+    # the verdict scale; its fragments (/verdicts/#false) are the verdicts' IRIs in the W3C protocol
+    path("verdicts/", verdicts.verdict_scale, name="verdict-scale"),
 ]

@@ -266,6 +266,11 @@ def annotation_to_jsonld(annotation: Annotation, *, base_url: str, context: bool
     data: JSON = {"@context": ANNO_CONTEXT} if context else {}
     data["id"] = annotation_iri(annotation, base_url=base_url)
     data["type"] = "Annotation"
+    # the IRIs a protocol client gave (annotations.services.w3c_input): kept and emitted unchanged
+    if annotation.canonical:
+        data["canonical"] = annotation.canonical
+    if annotation.via:
+        data["via"] = annotation.via
     data["motivation"] = MOTIVATIONS.get(annotation.kind, "commenting")
     creator = _creator(annotation, base_url=base_url)
     if creator:

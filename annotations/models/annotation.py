@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator, URLValidator
+from django.core.validators import MaxLengthValidator, RegexValidator, URLValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -30,6 +30,12 @@ CONTEXT_LENGTH = 32  # characters of prefix/suffix kept around a quote
 
 # its own code, so a form field's "invalid" message never replaces this one (ModelForm._update_errors)
 http_url = URLValidator(schemes=["http", "https"], message="Enter an http:// or https:// address.", code="not_http")
+# an absolute IRI (RFC 3987): a scheme, a colon, then no spaces, controls or the characters IRIs exclude
+absolute_iri = RegexValidator(
+    r"\A[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`\x00-\x1f\x7f-\x9f]+\Z",
+    message="Enter an absolute IRI, such as urn:uuid:… or https://….",
+    code="not_iri",
+)
 
 
 class Tag(TagBase):
@@ -240,8 +246,9 @@ class Annotation(models.Model):
 
     # W3C Web Annotation Protocol (annotations.services.w3c_input): the IRI a client gave as the annotation's
     # canonical identity, and the IRI it was copied from, kept and emitted back unchanged
-    canonical = models.URLField(max_length=1000, blank=True, editable=False, validators=[http_url])
-    via = models.URLField(max_length=1000, blank=True, editable=False, validators=[http_url])
+    # (any absolute IRI: a canonical is often a urn:uuid:)
+    canonical = models.CharField(max_length=1000, blank=True, editable=False, validators=[absolute_iri])
+    via = models.CharField(max_length=1000, blank=True, editable=False, validators=[absolute_iri])
 
     # discussion: a reply answers another annotation (issue #15). RESTRICT: an annotation with answers is never
     # deleted on its own (its author's delete keeps the thread readable), but deleting the article takes the
@@ -252,8 +259,9 @@ class Annotation(models.Model):
 
     # W3C Web Annotation Protocol (annotations.services.w3c_input): the IRI a client gave as the annotation's
     # canonical identity, and the IRI it was copied from, kept and emitted back unchanged
-    canonical = models.URLField(max_length=1000, blank=True, editable=False, validators=[http_url])
-    via = models.URLField(max_length=1000, blank=True, editable=False, validators=[http_url])
+    # (any absolute IRI: a canonical is often a urn:uuid:)
+    canonical = models.CharField(max_length=1000, blank=True, editable=False, validators=[absolute_iri])
+    via = models.CharField(max_length=1000, blank=True, editable=False, validators=[absolute_iri])
 
     tags = TaggableManager(through=TaggedAnnotation, blank=True)
 

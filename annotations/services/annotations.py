@@ -209,10 +209,13 @@ def create_annotation(
     claim: str = "",
     verdict: str = "",
     evidence: Sequence[EvidenceInput] = (),
+    canonical: str = "",
+    via: str = "",
 ) -> Annotation:
     """Create a note or fact-check on a paragraph (optionally a quote in it).
 
-    The moderation policy sets the initial status. Raises ValidationError.
+    The moderation policy sets the initial status. ``canonical`` and ``via`` are the W3C protocol's IRIs
+    (``annotations.services.w3c_input``), kept as sent. Raises ValidationError.
     """
     if author is None or not author.is_authenticated:
         raise PermissionDenied("Log in to annotate.")
@@ -227,6 +230,8 @@ def create_annotation(
         visibility=visibility,
         claim=claim.strip() if kind == Annotation.Kind.FACT_CHECK else "",
         verdict=verdict if kind == Annotation.Kind.FACT_CHECK else "",
+        canonical=canonical,
+        via=via,
     )
     errors = _Errors()
     tag_names = errors.run(check_tags, tags) or []

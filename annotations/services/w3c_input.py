@@ -17,8 +17,10 @@ What is read (and what each part becomes):
   accompany either. Any other of the model's motivations: 422.
 * ``body``: a ``TextualBody`` with purpose ``commenting`` (or none) → the
   text (``text/plain`` or ``text/markdown``); ``tagging`` → a tag;
-  ``assessing`` → the verdict (its value, ``misleading``, or its label,
-  ``Misleading``); ``describing`` → the claim; a ``SpecificResource`` with
+  ``assessing`` → the verdict (its value, ``misleading``, its label,
+  ``Misleading``, or its IRI on the published scale, ``…/verdicts/#misleading``,
+  also as the ``source`` of a ``SpecificResource`` with purpose ``assessing``);
+  ``describing`` → the claim; a ``SpecificResource`` with
   purpose ``linking`` → an evidence source (``source.id`` the URL,
   ``source.label`` the title, a ``TextQuoteSelector`` the excerpt, a
   ``TimeState``'s ``cached`` the archived copy).
@@ -30,8 +32,12 @@ What is read (and what each part becomes):
   paragraph), a ``TextQuoteSelector`` (the paragraph is found), a
   ``TextPositionSelector`` over the article's text (its current paragraphs
   joined by blank lines). ``state`` is ignored: the server dates the target.
-* ``id``, ``created``, ``modified``, ``creator``, ``generator`` are the
-  server's: ignored on create. ``canonical`` cannot be kept: 422.
+* ``canonical`` (any absolute IRI, often a ``urn:uuid:``) is kept without
+  change and emitted back, as §5.1 requires; a PUT may not change it.
+* ``id``: the server assigns the annotation's IRI; an IRI the client sent as
+  ``id`` is kept as ``via`` (§5.1), or ``via`` as sent when there is no ``id``.
+* ``created``, ``modified``, ``creator``, ``generator`` are the server's:
+  ignored.
 """
 
 from __future__ import annotations
@@ -41,9 +47,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.core.exceptions import ValidationError
 from django.urls import Resolver404, resolve
 
 from annotations.models import Annotation
+from annotations.models.annotation import absolute_iri
 from annotations.services.annotations import EvidenceInput, QuoteInput
 from annotations.verdicts import SCALE
 from articles.models import Article, Block
@@ -60,6 +68,9 @@ BLOCK_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 TEXT_FORMATS = {"text/plain", "text/markdown"}
 # the separator between paragraphs in "the article's text" that top-level TextPositionSelectors count in
 ARTICLE_TEXT_SEPARATOR = "\n\n"
+# the published verdict scale (annotations.views.verdicts): a verdict's IRI is this path with its value as fragment
+VERDICT_SCALE_PATH = "/verdicts/"
+MAX_IRI_LENGTH = 1000
 
 
 class ProtocolError(Exception):
@@ -108,6 +119,8 @@ class AnnotationInput:
     verdict: str = ""
     evidence: list[EvidenceInput] = field(default_factory=list)
     id: str | None = None
+    canonical: str = ""
+    via: str = ""
 
 
 def _list(value: Any) -> list:
@@ -154,10 +167,11 @@ def parse_annotation(data: Any, *, article_of_url) -> AnnotationInput:
         raise _bad(f'The annotation\'s "@context" must be "{ANNO_CONTEXT}" (or a list holding it).')
     if "Annotation" not in _types(data):
         raise _bad('The annotation\'s "type" must be "Annotation".')
-    if "canonical" in data:
-        raise _unprocessable("This server cannot keep a 'canonical' IRI; send the annotation without it.")
     if "id" in data and not isinstance(data["id"], str):
         raise _bad("'id' must be an IRI (a string).")
+    canonical = _iri(data["canonical"], "'canonical'") if "canonical" in data else ""
+    via = data["id"] if "id" in data else data.get("via", "")
+    via = _iri(via, "'id'" if "id" in data else "'via'") if via else ""
 
     motivations = [_string(m, "'motivation'") for m in _list(data.get("motivation"))]
     for motivation in motivations:
@@ -191,10 +205,32 @@ def parse_annotation(data: Any, *, article_of_url) -> AnnotationInput:
         verdict=parts["verdict"],
         evidence=parts["evidence"],
         id=data.get("id"),
+        canonical=canonical,
+        via=via,
     )
 
 
+def _iri(value: Any, what: str) -> str:
+    value = _string(value, what)
+    if len(value) > MAX_IRI_LENGTH:
+        raise _unprocessable(f"{what} is longer than {MAX_IRI_LENGTH} characters.")
+    try:
+        absolute_iri(value)
+    except ValidationError:
+        raise _bad(f"{what} must be an absolute IRI (such as urn:uuid:… or https://…), not {value!r}.") from None
+    return value
+
+
 def _verdict(value: str) -> str:
+    """A verdict by its value, its label or its IRI on the published scale (any host: behind a proxy the
+    scheme and host a client saw may differ from the request's)."""
+    parts = urlsplit(value.strip())
+    if parts.scheme in ("http", "https") and parts.path == VERDICT_SCALE_PATH and parts.fragment:
+        if parts.fragment in SCALE:
+            return parts.fragment
+        raise _unprocessable(
+            f"Unknown verdict IRI '{value}': the scale's are {VERDICT_SCALE_PATH}#<verdict>, one of {', '.join(SCALE)}."
+        )
     wanted = value.strip().casefold()
     for info in SCALE.values():
         if wanted in (str(info.value), info.label.casefold()):
@@ -217,8 +253,18 @@ def _bodies(value: Any) -> dict:
         purpose = _purpose(body)
         types = _types(body)
         if "SpecificResource" in types or "source" in body:
+            if purpose == "assessing":  # the verdict by its IRI on the published scale
+                if parts["verdict"]:
+                    raise _unprocessable("Give one verdict (one body with purpose 'assessing').")
+                source = body.get("source")
+                source = source.get("id") if isinstance(source, dict) else source
+                parts["verdict"] = _verdict(_string(source, "An assessing body's 'source' (a verdict IRI)"))
+                continue
             if purpose != "linking":
-                raise _unprocessable("A SpecificResource body must have purpose 'linking' (an evidence source).")
+                raise _unprocessable(
+                    "A SpecificResource body must have purpose 'linking' (an evidence source) or 'assessing' "
+                    "(a verdict IRI)."
+                )
             parts["evidence"].append(_evidence(body))
             continue
         if "value" not in body or (types and "TextualBody" not in types):

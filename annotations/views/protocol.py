@@ -23,8 +23,10 @@ same validation messages, size limits and moderation policy (a fact-check is
 pending until a moderator approves it; the 201 body says so in
 ``moderation``). The W3C JSON is read by ``annotations.services.w3c_input``.
 
-PUT and DELETE need ``If-Match`` with the annotation's current ETag (428
-without, 412 when stale); PUT keeps the annotation's kind and paragraph
+PUT needs ``If-Match`` with the annotation's current ETag (428 without, 412
+when stale), so that no edit is lost; DELETE honours it when sent (412 when
+stale) and deletes without it (the protocol's own DELETE sends none, and a
+delete has no edit to lose); PUT keeps the annotation's kind and paragraph
 (409 otherwise). Bodies must be JSON (``application/ld+json``, with or
 without the annotation profile, or ``application/json``; 415 otherwise) of at
 most ``ANNOTATIONS_PROTOCOL_MAX_BODY`` bytes (413, checked before reading).
@@ -313,8 +315,11 @@ def _current_etag(request, annotation: Annotation, *, user) -> str:
 
 
 def _precondition(request, annotation: Annotation, *, user) -> HttpResponse | None:
-    """428 without If-Match, 412 when it names another version (strong comparison; ``*`` matches)."""
+    """412 when If-Match names another version (strong comparison; ``*`` matches); without it, 428 for a PUT
+    (a replacement made on a stale copy would lose an edit) and nothing for a DELETE."""
     header = request.headers.get("If-Match")
+    if header is None and request.method == "DELETE":
+        return None
     if header is None:
         return problem(
             428,
@@ -379,6 +384,8 @@ def _create(request: HttpRequest, slug: str) -> HttpResponse:
                 claim=parsed.claim,
                 verdict=parsed.verdict,
                 evidence=parsed.evidence,
+                canonical=parsed.canonical,
+                via=parsed.via,
             )
     except ProtocolError as error:
         return _from_error(error, allow=CONTAINER_ALLOW)
@@ -461,6 +468,12 @@ def _replace(request: HttpRequest, annotation: Annotation, *, user) -> None:
     iri = presenter.annotation_iri(annotation, base_url=base_url_of(request))
     if parsed.id is not None and parsed.id != iri:
         raise ProtocolError(409, f"The annotation's id must be its IRI, {iri}.")
+    if parsed.canonical and parsed.canonical != annotation.canonical:
+        raise ProtocolError(
+            409,
+            "An annotation's canonical IRI cannot change"
+            + (f" (it is {annotation.canonical})." if annotation.canonical else ": this one has none."),
+        )
     if parsed.kind != annotation.kind:
         raise ProtocolError(
             409, "An annotation's kind (note or fact-check) cannot change: delete it and create a new one."

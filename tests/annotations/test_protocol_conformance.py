@@ -171,13 +171,16 @@ def test_every_must_of_sections_3_to_5(demo):
 
     # --- 5.1 Create ---------------------------------------------------------------------------------------------
     note = copy.deepcopy(server("GET", iri).json())
-    note["id"] = "urn:uuid:6a3e5c68-4e5b-4b4e-9f7c-1e0f2d3c4b5a"  # the server assigns its own
+    note["id"] = "urn:uuid:6a3e5c68-4e5b-4b4e-9f7c-1e0f2d3c4b5a"  # the server assigns its own, keeps this as via
+    note["canonical"] = "urn:uuid:0b7f9c1e-2d4a-4f6b-8c3e-5a1d9e7f2b60"  # 5.1 MUST be maintained without change
     note["motivation"], note["body"] = "commenting", [{"type": "TextualBody", "value": "Conformance note."}]
     assert server("POST", container(server), body=note).status == 401  # an account is needed
     created = server("POST", container(server), body=note, token=alice)
     assert created.status == 201  # 5.1 201 Created
     location = created.headers["location"]
     assert location.startswith(container(server)) and created.json()["id"] == location  # 5.1 Location, id
+    assert created.json()["canonical"] == note["canonical"]  # 5.1 canonical kept
+    assert created.json()["via"] == note["id"]  # 5.1 the client's id copied to via
     check_annotation_headers(created, what="POST")
     fetched = server("GET", location, token=alice)
     assert fetched.status == 200 and fetched.json() == created.json()  # stored as returned
@@ -198,10 +201,15 @@ def test_every_must_of_sections_3_to_5(demo):
     assert server("PUT", location, body=changed, token=tokens["bob"], If_Match="*").status == 404  # not bob's
 
     # --- 5.3 Delete ----------------------------------------------------------------------------------------------
-    assert server("DELETE", location, token=alice).status == 428
+    assert updated.json()["canonical"] == note["canonical"]  # still kept after the replacement
+    assert server("DELETE", location, token=alice, If_Match=created.headers["etag"]).status == 412  # stale
     deleted = server("DELETE", location, token=alice, If_Match=updated.headers["etag"])
     assert deleted.status == 204 and deleted.raw == b""
     assert server("GET", location, token=alice).status == 404
+    # the protocol's DELETE sends no If-Match (its test suites neither): it deletes
+    plain = server("POST", container(server), body=note, token=alice)
+    assert server("DELETE", plain.headers["location"], token=alice).status == 204
+    assert server("GET", plain.headers["location"], token=alice).status == 404
 
     # --- errors -------------------------------------------------------------------------------------------------
     for method, url, allowed in (("PATCH", iri, "PUT"), ("PUT", container(server), "POST")):
@@ -219,9 +227,10 @@ def test_every_must_of_sections_3_to_5(demo):
 
 
 def comparable(data: dict, *, slug: str) -> dict:
-    """``data`` without what the round trip may change: id, the target's source and its state, dates."""
+    """``data`` without what the round trip may change: id (the old one becomes ``via``), the target's source and
+    its state, dates."""
     data = copy.deepcopy(data)
-    for key in ("id", "created", "modified", "moderation"):
+    for key in ("id", "via", "created", "modified", "moderation"):
         data.pop(key, None)
     data["target"].pop("source")
     data["target"].pop("state", None)
@@ -251,6 +260,7 @@ def test_round_trip_of_every_demo_annotation(demo):
         assert created.status == 201, created.raw
         again = server("GET", created.headers["location"], token=tokens[username]).json()
         assert comparable(again, slug=COPY_SLUG) == comparable(data, slug=SAMPLE_SLUG)
+        assert again["via"] == data["id"]  # where it was copied from (5.1)
         assert again["target"]["source"] == copy_source
     assert Annotation.objects.filter(article__slug=COPY_SLUG).count() == len(emitted)
     assert server("GET", container(server)).json()["total"] == public  # the demo article is unchanged

@@ -16,6 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.tokens import create_token
+from annotations.models import Annotation
+from annotations.verdicts import SCALE
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +88,20 @@ BAD = [
     ("not an Annotation", changed(type="Note"), MEDIA_TYPE, 400, '"type" must be "Annotation"'),
     ("unknown motivation", changed(motivation="frobbing"), MEDIA_TYPE, 400, "Unknown motivation 'frobbing'"),
     ("unsupported motivation", changed(motivation="highlighting"), MEDIA_TYPE, 422, "'highlighting' is not supported"),
-    ("a canonical IRI", changed(canonical="urn:uuid:1"), MEDIA_TYPE, 422, "cannot keep a 'canonical'"),
+    ("a canonical that is not an IRI", changed(canonical="not an IRI"), MEDIA_TYPE, 400, "absolute IRI"),
+    ("a canonical that is a number", changed(canonical=7), MEDIA_TYPE, 400, "'canonical' must be a string"),
+    ("a canonical of 1,001 characters", changed(canonical="urn:" + "x" * 997), MEDIA_TYPE, 422, "longer than 1000"),
+    ("an id with a space", changed(id="urn:a b"), MEDIA_TYPE, 400, "'id' must be an absolute IRI"),
+    (
+        "an unknown verdict IRI",
+        changed(
+            motivation="assessing",
+            body=bodies({"type": "SpecificResource", "purpose": "assessing", "source": f"{BASE}/verdicts/#pants"}),
+        ),
+        MEDIA_TYPE,
+        422,
+        "Unknown verdict IRI",
+    ),
     ("no body", changed(body=None), MEDIA_TYPE, 422, "needs a body"),
     ("an external body", changed(body="https://example.org/"), MEDIA_TYPE, 422, "embedded objects"),
     ("two comments", changed(body=bodies({"value": "Two."})), MEDIA_TYPE, 422, "one commenting body"),
@@ -269,3 +284,73 @@ def test_fuzzed_posts_never_fail(budget, headers, counts, no_rate_limits, body):
 @pytest.fixture
 def no_rate_limits(settings):
     settings.RATELIMIT_ENABLE = False
+
+
+# --- canonical, via and verdict IRIs ----------------------------------------------------------------------------
+
+
+def test_canonical_is_kept_and_the_clients_id_becomes_via(budget, headers):
+    """5.1: "If the Annotation contains a canonical property, then that reference MUST be maintained without
+    change"; the id the client sent SHOULD be copied to via, and the server assigns its own."""
+    sent = changed(canonical="urn:uuid:dbfb1861-0ecf-41ad-be94-a584e5c4f1df", id="https://elsewhere.example/a/1")
+    response = Client().post(URL, sent, content_type=MEDIA_TYPE, headers=headers)
+    assert response.status_code == 201
+    data = response.json()
+    assert data["canonical"] == "urn:uuid:dbfb1861-0ecf-41ad-be94-a584e5c4f1df"
+    assert data["via"] == "https://elsewhere.example/a/1"
+    assert data["id"] == response["Location"] != data["via"]
+    stored = Annotation.objects.get()
+    assert (stored.canonical, stored.via) == (data["canonical"], data["via"])
+    # as stored: a GET says the same
+    again = Client().get(response["Location"].removeprefix(BASE), headers=headers).json()
+    assert (again["canonical"], again["via"]) == (data["canonical"], data["via"])
+
+
+def test_a_put_may_not_change_the_canonical_iri(budget, headers):
+    created = Client().post(URL, changed(canonical="urn:uuid:1"), content_type=MEDIA_TYPE, headers=headers)
+    url, etag = created["Location"].removeprefix(BASE), created["ETag"]
+    data = created.json()
+    data.pop("moderation")
+    data["canonical"] = "urn:uuid:2"
+    refused = Client().put(url, json.dumps(data), content_type=MEDIA_TYPE, headers={**headers, "If-Match": etag})
+    assert refused.status_code == 409 and "canonical IRI cannot change (it is urn:uuid:1)" in refused.json()["detail"]
+    del data["canonical"]  # left out: it stays
+    data["body"][0]["value"] = "Changed."
+    kept = Client().put(url, json.dumps(data), content_type=MEDIA_TYPE, headers={**headers, "If-Match": etag})
+    assert kept.status_code == 200 and kept.json()["canonical"] == "urn:uuid:1"
+    assert Annotation.objects.get().body == "Changed."
+
+
+@pytest.mark.parametrize(
+    "verdict_body",
+    [
+        {"type": "SpecificResource", "purpose": "assessing", "source": f"{BASE}/verdicts/#misleading"},
+        {
+            "type": "SpecificResource",
+            "purpose": "assessing",
+            "source": {"id": "https://proxy.example/verdicts/#misleading"},
+        },
+        {"type": "TextualBody", "purpose": "assessing", "value": f"{BASE}/verdicts/#misleading"},
+        {"type": "TextualBody", "purpose": "assessing", "value": "Misleading"},
+    ],
+    ids=["SpecificResource", "source object, another host", "TextualBody IRI", "label"],
+)
+def test_a_verdict_may_be_named_by_its_iri_on_the_published_scale(budget, headers, verdict_body):
+    evidence = {
+        "type": "SpecificResource",
+        "purpose": "linking",
+        "source": {"id": "https://example.org/report", "label": "The report"},
+    }
+    sent = changed(motivation="assessing", body=bodies(verdict_body, evidence))
+    response = Client().post(URL, sent, content_type=MEDIA_TYPE, headers=headers)
+    assert response.status_code == 201, response.content
+    assert Annotation.objects.get().verdict == "misleading"
+
+
+def test_the_verdict_scale_page_publishes_each_verdicts_iri(client):
+    response = client.get("/verdicts/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    for value, info in SCALE.items():
+        assert f'id="{value}"' in page and info.label in page and info.meaning in page
+    assert 'href="/verdicts/"' in client.get("/").content.decode()  # reached from the footer

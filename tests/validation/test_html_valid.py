@@ -171,6 +171,7 @@ def collect_pages(pages: Pages, article: Article, settings) -> None:
     pages.fetch(
         anonymous, "permalink, on changed words", reverse("annotations:annotation-detail", args=[reanchoring.pk])
     )
+    pages.fetch(anonymous, "verdict scale", reverse("annotations:verdict-scale"))
     pages.fetch(anonymous, "tag index", reverse("annotations:tag-index"))
     pages.fetch(anonymous, "tag page", reverse("annotations:tag-detail", kwargs={"slug": tag.slug}))
     pages.fetch(anonymous, "author page", reverse("annotations:author-detail", kwargs={"username": "alice"}))
