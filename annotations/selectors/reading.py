@@ -50,7 +50,13 @@ FILTER_OPTIONS = 50
 VIEW_ANNOTATED = "annotated"
 VIEW_CLEAN = "clean"
 VIEW_FACT_CHECKS = "fact-checks"
-VIEWS = [(VIEW_ANNOTATED, "Annotated"), (VIEW_FACT_CHECKS, "Fact-checks only"), (VIEW_CLEAN, "Clean text")]
+VIEW_COMPARE = "compare"  # beside the original (annotations.selectors.compare), annotations as in "annotated"
+VIEWS = [
+    (VIEW_ANNOTATED, "Annotated"),
+    (VIEW_FACT_CHECKS, "Fact-checks only"),
+    (VIEW_CLEAN, "Clean text"),
+    (VIEW_COMPARE, "Compare with the original"),
+]
 TRANSLATION_TAG = "translation"
 
 

@@ -20,6 +20,7 @@ from annotations.forms import AnnotationForm, FlagForm, evidence_formset, small_
 from annotations.models import Annotation
 from annotations.selectors.article import tag_suggestions
 from annotations.services import moderation
+from annotations.verdicts import Verdict
 from articles.models import Article
 
 
@@ -93,7 +94,7 @@ def annotation_create(request, slug: str, key: str):
                 return redirect(f"{article.get_absolute_url()}#p-{block.key}")
     else:
         form = AnnotationForm(initial=_initial_from_query(request))
-        formset = evidence_formset()
+        formset = evidence_formset(initial=_evidence_from_query(request))
     template = (
         "annotations/_annotation_form.html" if request.GET.get("fragment") else "annotations/annotation_form.html"
     )
@@ -125,7 +126,25 @@ def _initial_from_query(request) -> dict:
             initial["offsets_unit"] = "utf16" if query.get("unit") == "utf16" else ""
     if query.get("kind") in Annotation.Kind.values:
         initial["kind"] = query["kind"]
+    # "fact-check this drift" on the compare view (issue 19): ?verdict=mistranslation&claim=…
+    if query.get("verdict") in Verdict.values:
+        initial["verdict"] = query["verdict"]
+    for name in ("claim", "body", "tags"):
+        if query.get(name):
+            initial[name] = query[name][:2000]
     return initial
+
+
+def _evidence_from_query(request) -> list[dict]:
+    """A first evidence row from ?evidence_url=&evidence_title=&evidence_excerpt= (the compare view's
+    "fact-check this drift": the original's passage); validated like any evidence when the form is sent."""
+    query = request.GET
+    row = {
+        name: query[f"evidence_{name}"][:limit]
+        for name, limit in (("url", 1000), ("title", 300), ("excerpt", 2000))
+        if query.get(f"evidence_{name}")
+    }
+    return [row] if row else []
 
 
 def _saved_message(annotation: Annotation) -> str:

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_safe
 from accounts.text import visible_control_characters
 from annotations.caching import article_version
 from annotations.models import Annotation
+from annotations.selectors.compare import compare_article, is_editor
 from annotations.selectors.reading import ReadingFilterForm, read_article
 from annotations.selectors.revisions import revision_notes
 from articles.selectors import article_for_reading
@@ -60,11 +61,14 @@ def article_detail(request, slug: str):
     user = request.user
     personal = user.is_authenticated and Annotation.objects.filter(article=article, author=user).exists()
     audience = "member" if user.is_authenticated else "anonymous"
+    if getattr(article, "original", None) is not None and is_editor(user):
+        audience = "editor"  # may read an original that its rights keep from readers (issue 19)
     version = article_version(article.pk)
     key = None if personal or not article.is_published else _fragment_key(article, version, view, filters, audience)
     cached = cache.get(key) if key else None
     if cached is None:
         reading = read_article(article=article, user=user, view=view, filters=filters)
+        comparison = compare_article(article=article, user=user, block_views=reading.block_views)
         body = render_to_string(
             "articles/_article_main.html",
             {
@@ -73,6 +77,7 @@ def article_detail(request, slug: str):
                 "block_views": reading.block_views,
                 "earlier_wording": reading.earlier,
                 "revisions": revision_notes(article=article),
+                "comparison": comparison,
                 "user": user,
                 "request": request,
             },
