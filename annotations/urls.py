@@ -3,12 +3,15 @@ from django.views.decorators.http import require_safe
 
 from annotations.exports import feeds
 from annotations.views import annotate, exports, paragraph, protocol, reading, verdicts, w3c
+from annotations.views import compare as alignment_views
 
 app_name = "annotations"
 
 urlpatterns = [
     path("articles/<slug:slug>/feed/", require_safe(feeds.ArticleAnnotationsFeed()), name="article-feed"),
     path("articles/<slug:slug>/export.md", exports.article_markdown, name="article-markdown"),
+    # the copy's paragraphs linked to its original's (issue 19): a W3C AnnotationCollection of its own
+    path("articles/<slug:slug>/alignment/", alignment_views.article_alignment, name="article-alignment"),
     path("fact-checks/feed/", require_safe(feeds.FactCheckFeed()), name="fact-check-feed"),
     path("articles/<slug:slug>/p/<slug:key>/", paragraph.paragraph_detail, name="paragraph-detail"),
     path("articles/<slug:slug>/p/<slug:key>/annotate/", annotate.annotation_create, name="annotation-create"),
