@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-browser setup setup-dev lint check-deploy bench serve-prod worker clean backup restore audit anchoring-report
+.PHONY: run test test-browser hypothesis-client setup setup-dev lint check-deploy bench serve-prod worker clean backup restore audit anchoring-report
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,15 +25,22 @@ setup: $(VENV)/.installed
 
 setup-dev: $(VENV)/.installed-dev
 
-## Node tools for the tests (package-lock.json): the Nu HTML Checker (vnu-jar), run with Debian's Java. No install
-## scripts: the package's own would fetch a Java runtime when none is found.
+## Node packages (package-lock.json): the Hypothesis client, and for the tests the Nu HTML Checker (vnu-jar), run with
+## Debian's Java. No install scripts: vnu-jar's own would fetch a Java runtime when none is found.
 node_modules/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "make: npm is missing (Debian: apt-get install npm); the tests need it to install the HTML checker (package.json)" >&2; exit 1; }
 	npm ci --no-audit --no-fund --ignore-scripts
 	touch $@
 
+## The Hypothesis client (package.json's `hypothesis`, served under static/hypothesis/build/ for the article pages'
+## "Annotate with the Hypothesis sidebar" option): installed with npm when the machine has it; without it the site
+## runs as before and the option says how to enable it.
+hypothesis-client:
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory node_modules/.installed; \
+	else echo "make: npm is missing (Debian: apt-get install npm): the Hypothesis sidebar stays off" >&2; fi
+
 ## Create the database, import the sample article, create demo accounts, serve on 127.0.0.1:8000.
-run: setup
+run: setup hypothesis-client
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 ## Run the test suite (SQLite by default; set DATABASE_URL for PostgreSQL).
@@ -47,7 +54,7 @@ test-browser: setup-dev node_modules/.installed
 	$(PY) -m pytest -m browser tests/browser $(PYTEST_ARGS)
 
 ## Production server: static files, migrations, gunicorn (config/gunicorn.py); needs DEBUG=false, SECRET_KEY, ALLOWED_HOSTS (and DATABASE_URL, CACHE_URL).
-serve-prod: $(VENV)/.installed
+serve-prod: $(VENV)/.installed hypothesis-client
 	$(PY) manage.py collectstatic --noinput
 	$(PY) manage.py migrate --noinput
 	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn -c config/gunicorn.py config.wsgi

@@ -6,6 +6,7 @@ Production (``DEBUG`` off) refuses to start without ``SECRET_KEY`` and
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "accounts",
     "articles",
     "annotations",
+    "hypothesis_api",
     "notifications",
 ]
 
@@ -146,6 +148,13 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# The Hypothesis client (npm package `hypothesis`, package.json; `make run` installs it): its build/ directory is
+# served as static/hypothesis/build/ (collected, hashed and compressed like the rest; its boot script loads the
+# other files by their plain names, which whitenoise serves too). Without it the article pages' Hypothesis option
+# says how to install it (hypothesis_api).
+HYPOTHESIS_CLIENT_BUILD = BASE_DIR / "node_modules" / "hypothesis" / "build"
+if HYPOTHESIS_CLIENT_BUILD.is_dir():
+    STATICFILES_DIRS.append(("hypothesis/build", HYPOTHESIS_CLIENT_BUILD))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -282,6 +291,14 @@ CORS_EXPOSE_HEADERS = [
 ]
 # Bodies POSTed or PUT to the annotation protocol are refused (413) above this many bytes, before they are read.
 ANNOTATIONS_PROTOCOL_MAX_BODY = env.int("ANNOTATIONS_PROTOCOL_MAX_BODY", default=256 * 1024)
+
+# The h-compatible API for the Hypothesis client (hypothesis_api): user ids are acct:<username>@<authority>;
+# a grant token (in the article page of a signed-in reader) is good for HYPOTHESIS_GRANT_TOKEN_SECONDS, the access
+# token it is exchanged for HYPOTHESIS_ACCESS_TOKEN_SECONDS, its refresh token HYPOTHESIS_REFRESH_TOKEN_SECONDS.
+HYPOTHESIS_AUTHORITY = env.str("HYPOTHESIS_AUTHORITY", default="") or urlsplit(SITE_URL).hostname or "localhost"
+HYPOTHESIS_GRANT_TOKEN_SECONDS = env.int("HYPOTHESIS_GRANT_TOKEN_SECONDS", default=600)
+HYPOTHESIS_ACCESS_TOKEN_SECONDS = env.int("HYPOTHESIS_ACCESS_TOKEN_SECONDS", default=3600)
+HYPOTHESIS_REFRESH_TOKEN_SECONDS = env.int("HYPOTHESIS_REFRESH_TOKEN_SECONDS", default=7 * 24 * 3600)
 
 # Re-anchoring after article revisions: a fuzzy match scoring below this
 # (0-100) is never taken; the annotation is marked "needs re-anchoring".

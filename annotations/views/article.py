@@ -47,7 +47,8 @@ def _fragment_key(article, version: int, view: str, filters: dict[str, str], aud
 
 
 @require_safe
-def article_detail(request, slug: str):
+def article_detail(request, slug: str, *, extra_context: dict | None = None):
+    """``extra_context``: for the page around the article (the Hypothesis option, ``hypothesis_api.views.article``)."""
     article = article_for_reading(slug=slug, user=request.user)
     form = ReadingFilterForm(request.GET or None)
     if request.GET and not form.is_valid():
@@ -94,6 +95,7 @@ def article_detail(request, slug: str):
             "view": cached["view"],
             "annotation_total": cached["total"],
             "filters": filters,
+            **(extra_context or {}),
         },
     )
     if key and not user.is_authenticated:
