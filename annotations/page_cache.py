@@ -19,6 +19,13 @@ for an article in each process goes through the view. Entries expire after
 ``ANNOTATIONS_PAGE_CACHE_SECONDS`` (300; 0 turns this off), which bounds a
 version bump lost with a process that exited while the cache was down.
 
+Each process also keeps the entries it served last in memory (at most
+``ANNOTATIONS_PAGE_CACHE_LOCAL_ENTRIES``, 64; for no longer than the shared
+entry lives): a page found there needs only the article's version and the
+epoch from the shared cache, a few bytes instead of the whole page and its
+gzip copy, and is served on the same rule (same version, same epoch), so it is
+never staler than the shared entry.
+
 The entry keeps the page and its gzip-compressed copy (served when the client
 accepts gzip: the page has no secret in it to leak by compression), its
 ``ETag`` (``ConditionalGetMiddleware`` answers ``If-None-Match`` with 304)
@@ -33,6 +40,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import re
+import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -44,6 +52,36 @@ ARTICLE_PATH = re.compile(r"^/articles/(?P<slug>[-a-zA-Z0-9_]+)/$")
 # headers the entry does not keep: set per response here, or by the outer middleware on every response
 _NOT_KEPT = {"set-cookie", "content-length", "content-encoding", "etag", "cache-control", "vary", "expires"}
 _article_ids: dict[str, int] = {}
+# this process's copies of the entries it served last: key -> (entry, monotonic time it expires), oldest first
+_local: dict[str, tuple[dict, float]] = {}
+
+
+def _local_size() -> int:
+    return getattr(settings, "ANNOTATIONS_PAGE_CACHE_LOCAL_ENTRIES", 64)
+
+
+def _remember(key: str, entry: dict) -> None:
+    size = _local_size()
+    if size <= 0:
+        return
+    _local.pop(key, None)
+    _local[key] = (entry, time.monotonic() + _timeout())
+    while len(_local) > size:
+        try:
+            del _local[next(iter(_local))]
+        except (KeyError, StopIteration, RuntimeError):  # another thread evicted it first
+            break
+
+
+def _local_entry(key: str) -> dict | None:
+    held = _local.get(key)
+    if held is None:
+        return None
+    entry, expires = held
+    if time.monotonic() >= expires:
+        _local.pop(key, None)
+        return None
+    return entry
 
 
 def _timeout() -> int:
@@ -96,6 +134,13 @@ def _response(request, entry: dict) -> HttpResponse:
     return response
 
 
+def _current(entry: dict | None, current: tuple) -> bool:
+    """The entry was rendered for this article at its current version (known) and the cache's current epoch."""
+    return (
+        entry is not None and current[1] is not None and (entry["article"], entry["version"], entry["epoch"]) == current
+    )
+
+
 class AnonymousArticlePageMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -109,15 +154,20 @@ class AnonymousArticlePageMiddleware:
         if article_id is not None:
             if _missed:
                 replay_missed_bumps()
-            found = cache.get_many([key, version_key(article_id), EPOCH_KEY])
-            entry, version = found.get(key), found.get(version_key(article_id))
-            current = (article_id, version, found.get(EPOCH_KEY))
-            if (
-                entry is not None
-                and version is not None
-                and (entry["article"], entry["version"], entry["epoch"]) == current
-            ):
-                return _response(request, entry)
+            held = _local_entry(key)
+            if held is not None:  # only the version and the epoch (a few bytes) come from the shared cache
+                found = cache.get_many([version_key(article_id), EPOCH_KEY])
+                current = (article_id, found.get(version_key(article_id)), found.get(EPOCH_KEY))
+                if _current(held, current):
+                    return _response(request, held)
+                shared = cache.get(key)  # changed since: another process may have rendered it already
+            else:
+                found = cache.get_many([key, version_key(article_id), EPOCH_KEY])
+                current = (article_id, found.get(version_key(article_id)), found.get(EPOCH_KEY))
+                shared = found.get(key)
+            if _current(shared, current):
+                _remember(key, shared)
+                return _response(request, shared)
         epoch = cache.get(EPOCH_KEY)  # read before rendering: an outage that ends meanwhile invalidates the entry
         response = self.get_response(request)
         shareable = getattr(response, "anonymous_page", None)
@@ -126,5 +176,6 @@ class AnonymousArticlePageMiddleware:
         article_id, version = shareable
         entry = _entry(response, article_id, version, epoch)
         cache.set(key, entry, _timeout())
+        _remember(key, entry)
         _article_ids[slug] = article_id
         return _response(request, entry)

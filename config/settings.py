@@ -308,6 +308,9 @@ ANNOTATIONS_REANCHOR_MIN_SCORE = env.float("ANNOTATIONS_REANCHOR_MIN_SCORE", def
 # caches (a reverse proxy) may keep them ANNOTATIONS_SHARED_CACHE_SECONDS (0: they must revalidate).
 ANNOTATIONS_PAGE_CACHE_SECONDS = env.int("ANNOTATIONS_PAGE_CACHE_SECONDS", default=300)
 ANNOTATIONS_SHARED_CACHE_SECONDS = env.int("ANNOTATIONS_SHARED_CACHE_SECONDS", default=30)
+# Each process keeps its last served pages in memory too (entries; 0: off): a hit then reads only the
+# article's version and the cache's epoch from Redis instead of the whole page.
+ANNOTATIONS_PAGE_CACHE_LOCAL_ENTRIES = env.int("ANNOTATIONS_PAGE_CACHE_LOCAL_ENTRIES", default=64)
 
 # Importer: files larger than this are refused.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=2 * 1024 * 1024)

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client, override_settings
 
 import annotations.caching
+import annotations.page_cache
 from annotations.models import Annotation
 from annotations.services import moderation
 
@@ -168,3 +169,86 @@ def test_it_can_be_turned_off(client, page, django_assert_max_num_queries):
     warm(client, page)
     response = client.get(page)
     assert "public" not in response.get("Cache-Control", "")
+
+
+# --- this process's copies ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cache_calls(monkeypatch):
+    """The keys each shared-cache read asks for."""
+    from django.core.cache import cache
+
+    calls = []
+    get_many, get = cache.get_many, cache.get
+    inside = []  # the local-memory backend's get_many calls get for each key: count only the callers' reads
+
+    def spy_get_many(keys, *args, **kwargs):
+        calls.append(("get_many", list(keys)))
+        inside.append(True)
+        try:
+            return get_many(keys, *args, **kwargs)
+        finally:
+            inside.pop()
+
+    def spy_get(key, *args, **kwargs):
+        if not inside:
+            calls.append(("get", [key]))
+        return get(key, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "get_many", spy_get_many)
+    monkeypatch.setattr(cache, "get", spy_get)
+    return calls
+
+
+@pytest.fixture(autouse=True)
+def _empty_local_copies():
+    annotations.page_cache._local.clear()
+    yield
+    annotations.page_cache._local.clear()
+
+
+def test_a_page_held_here_reads_only_the_version_and_the_epoch(client, page, article, cache_calls):
+    content = warm(client, page)
+    cache_calls.clear()
+    again = client.get(page)
+    assert again.content == content
+    # the page itself (about as many bytes as the page, twice with its gzip copy) does not cross the network
+    assert cache_calls == [("get_many", [annotations.caching.version_key(article.pk), annotations.caching.EPOCH_KEY])]
+
+
+def test_a_copy_held_here_is_never_staler_than_the_shared_entry(
+    client, page, article, make_annotation, moderator, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    warm(client, page)
+    ((key, old),) = annotations.page_cache._local.items()
+    waiting = make_annotation(article=article, status="pending", body="Approved while a copy was held.")
+    with django_capture_on_commit_callbacks(execute=True):
+        moderation.approve(annotation=waiting, actor=moderator)
+    # another process renders the new version into the shared cache; this one still holds the old copy
+    assert "Approved while a copy was held." in client.get(page).content.decode()
+    annotations.page_cache._local[key] = old
+    with django_assert_num_queries(0):  # the shared entry is current: no render
+        assert "Approved while a copy was held." in client.get(page).content.decode()
+    assert annotations.page_cache._local[key][0]["version"] != old[0]["version"]
+
+
+def test_the_copies_here_are_bounded_and_expire_with_the_shared_entry(client, page, settings, monkeypatch, cache_calls):
+    settings.ANNOTATIONS_PAGE_CACHE_LOCAL_ENTRIES = 2
+    for query in ("", "?view=fact-checks", "?view=clean"):
+        warm(client, page + query)
+    assert len(annotations.page_cache._local) == 2
+    now = annotations.page_cache.time.monotonic()
+    monkeypatch.setattr(annotations.page_cache.time, "monotonic", lambda: now + settings.ANNOTATIONS_PAGE_CACHE_SECONDS)
+    cache_calls.clear()
+    client.get(page + "?view=clean")
+    assert [len(keys) for _, keys in cache_calls] == [3]  # expired here: the page from the shared cache again
+
+
+@override_settings(ANNOTATIONS_PAGE_CACHE_LOCAL_ENTRIES=0)
+def test_copies_here_can_be_turned_off(client, page, cache_calls):
+    warm(client, page)
+    assert annotations.page_cache._local == {}
+    cache_calls.clear()
+    client.get(page)
+    assert len(cache_calls) == 1 and len(cache_calls[0][1]) == 3  # the page from the shared cache
