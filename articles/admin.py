@@ -1,10 +1,13 @@
+from functools import partial
+
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts.text import no_control_characters
+from articles.admin_original import original_summary, original_view
 from articles.models import Article, ArticleRevision, Block, Source
 from articles.revisions import word_diff_html
 from articles.services import BlockEdit, revise_blocks
@@ -40,7 +43,7 @@ class SourceInline(admin.StackedInline):
         ("Translation", {"fields": ["is_translation", "translated_from", "translation_notes"]}),
         (
             "Retrieval, archive and rights",
-            {"fields": ["retrieved_on", "archived_url", "rights_note", "editorial_notes"]},
+            {"fields": ["retrieved_on", "archived_url", "rights_note", "editorial_notes", "original_rights"]},
         ),
     ]
 
@@ -124,9 +127,31 @@ class ArticleAdmin(admin.ModelAdmin):
         (None, {"fields": ["title", "slug", "dek", "status"]}),
         ("Publication", {"fields": ["section", "language", "published_on"]}),
         ("Revisions", {"fields": ["revision_note", "revision_history"]}),
+        ("The original's text", {"fields": ["original_text"]}),
     ]
-    readonly_fields = ["revision_history"]
+    readonly_fields = ["revision_history", "original_text"]
     inlines = [SourceInline, BlockInline]
+
+    @admin.display(description="original")
+    def original_text(self, obj):
+        """What of the original is stored, and the link to its page (paste, rights, alignment, corrections)."""
+        if obj is None or obj.pk is None:
+            return "Save the article first; then attach its original."
+        return format_html(
+            '{} <a href="{}">Attach or revise the original, and correct the alignment</a>',
+            original_summary(obj),
+            reverse("admin:articles_article_original", args=[obj.pk]),
+        )
+
+    def get_urls(self):
+        own = [
+            path(
+                "<path:object_id>/original/",
+                self.admin_site.admin_view(partial(original_view, self)),
+                name="articles_article_original",
+            )
+        ]
+        return own + super().get_urls()
 
     @admin.display(description="history")
     def revision_history(self, obj):
