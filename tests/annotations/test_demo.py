@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from annotations import demo
 from annotations.models import Annotation, Flag, ModerationLog
+from articles.demo import SAMPLE_SLUG
 from articles.models import Article
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +29,7 @@ def setup_demo(*args):
 def test_setup_demo_adds_the_demo_annotations_in_every_state():
     out = setup_demo()
 
-    article = Article.objects.get()
+    article = Article.objects.get(slug=SAMPLE_SLUG)
     annotations = list(Annotation.objects.filter(article=article).select_related("author", "block", "moderated_by"))
     assert len(annotations) == len(demo.DEMO_ANNOTATIONS) == 12
     by_status = {s: [a for a in annotations if a.status == s] for s in Status.values}
@@ -91,7 +92,7 @@ def test_setup_demo_adds_them_once():
 @pytest.mark.parametrize("flag", ["--no-annotations", "--no-accounts"])
 def test_setup_demo_without_annotations(flag):
     setup_demo(flag)
-    assert Article.objects.count() == 1
+    assert Article.objects.count() == 2  # the sample and the synthetic compare pair (issue 19)
     assert Annotation.objects.count() == 0
 
 
@@ -106,7 +107,7 @@ def test_a_broken_demo_writes_nothing(monkeypatch):
 
 def test_readers_see_only_the_published_ones(client):
     setup_demo()
-    article = Article.objects.get()
+    article = Article.objects.get(slug=SAMPLE_SLUG)
     html = client.get(article.get_absolute_url()).content.decode()
     assert "9 published annotations" in html
     assert "6 claims checked." in html

@@ -9,6 +9,7 @@ from django.test.utils import override_settings
 
 from accounts.roles import EDITORS, MODERATORS, ensure_roles
 from annotations.demo import add_demo_annotations
+from annotations.demo_compare import add_sample_original, add_synthetic_pair
 from articles.demo import DEMO_ACCOUNTS, SAMPLE_DEK, SAMPLE_PATH, SAMPLE_SLUG, SAMPLE_SOURCE
 from articles.models import Source
 from articles.parsing import parse_document, read_document
@@ -57,9 +58,18 @@ class Command(BaseCommand):
             self._accounts()
             if not no_annotations:
                 self._annotations(article)
+        self._originals(article)
         self.stdout.write(
             self.style.SUCCESS(f"Sample article: {settings.SITE_URL.rstrip('/')}{article.get_absolute_url()}")
         )
+
+    def _originals(self, article):
+        """The sample's original passages and the synthetic pair (issue 19; annotations.demo_compare)."""
+        editor = get_user_model().objects.filter(username="editor").first()
+        result = add_sample_original(article=article, editor=editor)
+        self.stdout.write(f"Sample original: {result.summary()}")
+        synthetic, result = add_synthetic_pair(editor=editor)
+        self.stdout.write(f"Synthetic pair: {synthetic.get_absolute_url()}?view=compare ({result.summary()})")
 
     def _annotations(self, article):
         moderator = get_user_model().objects.get(username="moderator")
