@@ -449,8 +449,10 @@ def annotation_create(request: HttpRequest) -> JsonResponse:
         return failure(400, "Annotations here go in the Public group.")
     if data.get("references"):
         return failure(400, "Replies cannot be written from the sidebar yet: reply on the article's page.")
-    uris = [data.get("uri")] + [t.get("source") for t in data.get("target") or [] if isinstance(t, dict)]
-    article = _article_of(request, [u for u in uris if isinstance(u, str)])
+    target = data.get("target") if isinstance(data.get("target"), list) else []
+    # the target's source names the page; the annotation's uri only when the target has none
+    sources = [t.get("source") for t in target if isinstance(t, dict) and isinstance(t.get("source"), str)]
+    article = _article_of(request, sources[:1] or [data.get("uri")])
     if article is None:
         return failure(
             400, "This server keeps annotations on its own published articles only; this page is not one of them."
