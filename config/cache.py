@@ -21,6 +21,13 @@ must not work without the cache (the fail-closed rate limits in
 
 Only connection failures and timeouts degrade; any other Redis error (a
 wrong type, a script error) is a bug and still raises.
+
+One ``redis.Redis`` client per connection pool: Django's ``RedisCacheClient``
+makes a new one for every call, and redis-py builds its table of about 170
+response callbacks in each (measured here: about 0.37 ms of CPU per call, more
+than the round trip to Redis and about a third of a warm page's cost). A client
+is safe to share between threads (it takes a connection from its pool for each
+command), so ``ReusedClientRedisCacheClient`` keeps one per pool.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ import time
 from dataclasses import dataclass
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -60,6 +67,21 @@ _outages: dict[str, _Outage] = {}
 _lock = threading.Lock()
 
 
+class ReusedClientRedisCacheClient(RedisCacheClient):
+    """Django's Redis cache client with one ``redis.Redis`` per connection pool instead of one per call."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, object] = {}
+
+    def get_client(self, key=None, *, write=False):
+        index = self._get_connection_pool_index(write)
+        client = self._clients.get(index)
+        if client is None:
+            client = self._clients[index] = self._client(connection_pool=self._get_connection_pool(write))
+        return client
+
+
 class ResilientRedisCache(RedisCache):
     def __init__(self, server, params):
         params = dict(params)
@@ -69,6 +91,7 @@ class ResilientRedisCache(RedisCache):
         self.warn_interval = float(options.pop("WARN_INTERVAL", 60))
         params["OPTIONS"] = options
         super().__init__(server, params)
+        self._class = ReusedClientRedisCacheClient
         self._outage_key = ",".join(self._servers)
         with _lock:
             self._outage = _outages.setdefault(self._outage_key, _Outage())

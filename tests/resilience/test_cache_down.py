@@ -260,3 +260,17 @@ def test_the_epoch_key_is_one_string():
     import annotations.caching
 
     assert annotations.caching.EPOCH_KEY == config.cache.EPOCH_KEY
+
+
+def test_one_redis_client_per_pool_not_one_per_call():
+    """Django's client makes a redis.Redis per call (about 0.37 ms of CPU each, measured: redis-py builds its
+    response-callback table every time); the backend keeps one per pool, shared by every call."""
+    backend = config.cache.ResilientRedisCache("redis://127.0.0.1:1/0", {})
+    first = backend._cache.get_client(write=True)
+    assert backend._cache.get_client() is first and backend._cache.get_client(write=True) is first
+    assert first.connection_pool is backend._cache._get_connection_pool(True)
+    # with read replicas, one client per server
+    replicated = config.cache.ResilientRedisCache("redis://127.0.0.1:1/0,redis://127.0.0.1:2/0", {})
+    writer, reader = replicated._cache.get_client(write=True), replicated._cache.get_client()
+    assert writer is not reader and reader is replicated._cache.get_client()
+    assert reader.connection_pool.connection_kwargs["port"] == 2
