@@ -94,8 +94,61 @@ def _dates(value) -> tuple[str, str]:
     return local.isoformat(), f"{local.day} {MONTHS_3[local.month].title()} {local.year}"
 
 
-def render_card(annotation: Annotation, *, user) -> SafeString:
-    """One annotation as the ``<article class="annotation">`` card readers see.
+@lru_cache(maxsize=1)
+def _login_url() -> str:
+    return reverse("login")
+
+
+def _reply_link(annotation: Annotation, user_id: int | None) -> str:
+    """A "Reply" link to the reply form (a page of its own, enhanced in place by ``static/js/annotate.js``)
+    on a published annotation; for readers without a session, a link to log in first. Depends only on
+    whether there is a user: the cached fragments are per audience."""
+    if annotation.status != Annotation.Status.APPROVED or annotation.is_private or annotation.deleted_at is not None:
+        return ""
+    reply_url = _url("annotations:annotation-reply", annotation.pk)
+    if user_id is None:
+        return f' · <a class="reply-link" href="{_e(_login_url())}?next={_e(reply_url)}" rel="nofollow">Log in to reply</a>'
+    return f' · <a class="reply-link" href="{reply_url}" data-reply-to="{annotation.pk}">Reply</a>'
+
+
+def _thread(annotation: Annotation, *, user) -> str:
+    """The replies a page shows under ``annotation`` (``annotations.selectors.threads``: ``thread_children``),
+    nested, and a link to the rest on its permalink page (which shows the whole thread)."""
+    children = getattr(annotation, "thread_children", None) or []
+    count = getattr(annotation, "reply_count", 0)
+    if not children and not count:
+        return ""
+    items = "".join(f"<li>{render_card(child, user=user, in_thread=True)}</li>" for child in children)
+    listing = f'<ol class="reply-list">{items}</ol>' if items else ""
+    more = ""
+    if getattr(annotation, "replies_hidden", 0) > 0:
+        more = (
+            f'<p class="all-replies"><a href="{_url("annotations:annotation-detail", annotation.pk)}#replies">'
+            f"All {count} replies</a></p>"
+        )
+    label = f"{count} repl{'y' if count == 1 else 'ies'}"
+    return (
+        f'<section class="replies" aria-label="Replies to annotation {annotation.pk}">'
+        f'<p class="reply-count">{label}</p>{listing}{more}</section>'
+    )
+
+
+def _deleted_card(annotation: Annotation, *, user) -> SafeString:
+    """A deleted annotation that still has replies: no body, no author, only its place in the thread."""
+    pk = annotation.pk
+    what = "reply" if annotation.parent_id else "annotation"
+    parts = [
+        f'<p class="deleted-note">This {what} was deleted by its author.</p>',
+        f'<footer class="annotation-meta"><a href="{_url("annotations:annotation-detail", pk)}">Permalink</a></footer>',
+        _thread(annotation, user=user),
+    ]
+    return mark_safe(f'<article class="annotation annotation-deleted" id="a-{pk}">' + "\n".join(parts) + "</article>")
+
+
+def render_card(annotation: Annotation, *, user, in_thread: bool = False) -> SafeString:
+    """One annotation as the ``<article class="annotation">`` card readers see, with the replies under it
+    (``thread_children``, when a selector attached them). A reply shown outside its thread (an author's
+    page, search, tags: ``in_thread`` False) says what it answers.
 
     Escaping: every value goes through ``_e`` except ``body_html``, which
     ``annotations.rendering`` sanitised with nh3 when it was saved.
@@ -103,8 +156,11 @@ def render_card(annotation: Annotation, *, user) -> SafeString:
     moderator's reason) depend on ``user``; callers that cache the output
     must cache it per audience (see ``annotations.views.article``).
     """
+    if annotation.deleted_at is not None:
+        return _deleted_card(annotation, user=user)
     user_id = user.pk if user is not None and user.is_authenticated else None
     is_own = annotation.author_id is not None and annotation.author_id == user_id
+    reply = annotation.parent_id is not None
     status = annotation.status
     pk = annotation.pk
     private = annotation.is_private
@@ -114,7 +170,7 @@ def render_card(annotation: Annotation, *, user) -> SafeString:
     number = getattr(annotation, "number", None)
     if number:
         head.append(f'<span class="annotation-number" aria-hidden="true">[{number}]</span>')
-    head.append(f'<span class="kind-label">{_e(annotation.get_kind_display())}</span>')
+    head.append(f'<span class="kind-label">{"Reply" if reply else _e(annotation.get_kind_display())}</span>')
     if fact_check and annotation.verdict:
         head.append(
             f'<span class="verdict verdict-{_e(annotation.verdict)}"><span class="visually-hidden">Verdict: </span>'
@@ -126,6 +182,11 @@ def render_card(annotation: Annotation, *, user) -> SafeString:
         head.append(f'<span class="badge badge-status">{_e(annotation.get_status_display())}</span>')
 
     parts = [f'<header class="annotation-head">{" ".join(head)}</header>']
+    if reply and not in_thread:
+        parent_url = _url("annotations:annotation-detail", annotation.parent_id)
+        parts.append(
+            f'<p class="reply-to">In reply to <a href="{parent_url}">annotation {annotation.parent_id}</a></p>'
+        )
     quote = annotation.quote
     if quote:
         parts.append(f'<blockquote class="annotation-quote"><mark>{_e(quote)}</mark></blockquote>')
@@ -183,6 +244,7 @@ def render_card(annotation: Annotation, *, user) -> SafeString:
         edited_iso, edited_day = _dates(annotation.edited_at)
         edited = f' (<time datetime="{edited_iso}" title="edited {edited_day}">edited</time>)'
     meta = f'<span>{who}</span> · <time datetime="{iso}">{day}</time>{edited} · <a href="{_url("annotations:annotation-detail", pk)}">Permalink</a>'
+    meta += _reply_link(annotation, user_id)
     if user_id is not None and not is_own and status == Annotation.Status.APPROVED and not private:
         meta += f' · <a href="{_url("annotations:annotation-flag", pk)}" rel="nofollow">Flag</a>'
     if is_own:
@@ -191,7 +253,11 @@ def render_card(annotation: Annotation, *, user) -> SafeString:
             f' · <a href="{_url("annotations:annotation-delete", pk)}">Delete</a>'
         )
     parts.append(f'<footer class="annotation-meta">{meta}</footer>')
-    classes = f"annotation annotation-{_e(annotation.kind)}{' is-private' if private else ''} status-{_e(status)}"
+    thread = _thread(annotation, user=user)
+    if thread:
+        parts.append(thread)
+    kind_class = "reply" if reply else _e(annotation.kind)
+    classes = f"annotation annotation-{kind_class}{' is-private' if private else ''} status-{_e(status)}"
     return mark_safe(f'<article class="{classes}" id="a-{pk}">' + "\n".join(parts) + "</article>")
 
 

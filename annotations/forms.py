@@ -20,6 +20,24 @@ def small_int(value) -> int | None:
     return None
 
 
+class ReplyForm(forms.Form):
+    """A reply to an annotation (issue #15): a body and optional tags; it is public, like its thread."""
+
+    body = forms.CharField(
+        max_length=BODY_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Your reply",
+        help_text="Plain text; *emphasis*, [links](https://…), lists and > quotes work. Replies are public.",
+    )
+    tags = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Tags (optional)",
+        help_text=f"Comma-separated, up to {MAX_TAGS}.",
+        widget=forms.TextInput(attrs={"list": "tag-suggestions", "autocomplete": "off"}),
+    )
+
+
 class AnnotationForm(forms.Form):
     kind = forms.ChoiceField(
         choices=Annotation.Kind.choices, widget=forms.RadioSelect, initial=Annotation.Kind.NOTE, label="Kind"

@@ -2,7 +2,7 @@ from django.urls import path, re_path
 from django.views.decorators.http import require_safe
 
 from annotations.exports import feeds
-from annotations.views import annotate, exports, paragraph, protocol, reading, verdicts, w3c
+from annotations.views import annotate, exports, paragraph, protocol, reading, replies, verdicts, w3c
 from annotations.views import compare as alignment_views
 
 app_name = "annotations"
@@ -20,6 +20,7 @@ urlpatterns = [
     path("articles/<slug:slug>/annotations/", protocol.container, name="article-annotations-collection"),
     path("articles/<slug:slug>/annotations/<int:pk>", protocol.annotation_resource, name="article-annotation"),
     path("annotations/<int:pk>/", reading.annotation_detail, name="annotation-detail"),
+    path("annotations/<int:pk>/reply/", replies.reply_create, name="annotation-reply"),
     path("annotations/<int:pk>/edit/", annotate.annotation_edit, name="annotation-edit"),
     path("annotations/<int:pk>/delete/", annotate.annotation_delete, name="annotation-delete"),
     path("annotations/<int:pk>/flag/", annotate.annotation_flag, name="annotation-flag"),

@@ -6,6 +6,7 @@ from annotations.models.annotation import (
     BODY_MAX_LENGTH,
     CLAIM_MAX_LENGTH,
     CONTEXT_LENGTH,
+    MAX_REPLY_DEPTH,
     QUOTE_MAX_LENGTH,
     Annotation,
     AnnotationQuerySet,
@@ -15,6 +16,7 @@ from annotations.models.annotation import (
     http_url,
     placed_q,
     readable_q,
+    thread_q,
 )
 from annotations.models.moderation import Flag, ModerationLog
 
@@ -22,6 +24,7 @@ __all__ = [
     "BODY_MAX_LENGTH",
     "CLAIM_MAX_LENGTH",
     "CONTEXT_LENGTH",
+    "MAX_REPLY_DEPTH",
     "QUOTE_MAX_LENGTH",
     "Annotation",
     "AnnotationQuerySet",
@@ -33,4 +36,5 @@ __all__ = [
     "http_url",
     "placed_q",
     "readable_q",
+    "thread_q",
 ]

@@ -65,16 +65,36 @@ class TaggedAnnotation(TaggedItemBase):
         ]
 
 
+# Replies nest at most this deep under the annotation they discuss (issue #15): a reply to a reply at this
+# depth attaches to the deepest allowed level instead (annotations.services.replies.reply_parent).
+MAX_REPLY_DEPTH = 3
+
+
+def thread_q(path: str = "") -> Q:
+    """Every annotation above it in its thread is approved and public (a top-level annotation has none):
+    a hidden or rejected annotation hides the replies under it from readers. An author's deleted annotation
+    is a placeholder that stays approved, so its answers stay readable. At most ``MAX_REPLY_DEPTH`` self-joins."""
+    rule = Q()
+    for hops in range(1, MAX_REPLY_DEPTH + 1):
+        up = f"{path}{'parent__' * hops}"
+        rule &= Q(**{f"{up}isnull": True}) | Q(
+            **{f"{up}status": Annotation.Status.APPROVED, f"{up}visibility": Annotation.Visibility.PUBLIC}
+        )
+    return rule
+
+
 def readable_q(path: str = "") -> Q:
     """The readers' rule, for a query that reaches annotations through ``path`` (``"tagged_annotations__content_object__"``):
-    approved, public, on a published article. ``AnnotationQuerySet.readable`` is the same rule."""
+    approved, public, not a deleted placeholder, on a published article, in a thread readers may see
+    (``thread_q``). ``AnnotationQuerySet.readable`` is the same rule."""
     return Q(
         **{
             f"{path}status": Annotation.Status.APPROVED,
             f"{path}visibility": Annotation.Visibility.PUBLIC,
             f"{path}article__status": Article.Status.PUBLISHED,
+            f"{path}deleted_at__isnull": True,
         }
-    )
+    ) & thread_q(path)
 
 
 class AnnotationQuerySet(models.QuerySet):
@@ -87,6 +107,17 @@ class AnnotationQuerySet(models.QuerySet):
     def readable(self) -> AnnotationQuerySet:
         """What any reader may see anywhere: approved, public, on a published article."""
         return self.filter(readable_q())
+
+    def top_level(self) -> AnnotationQuerySet:
+        """Annotations of the text, not replies: what lists of annotations, counts and summaries are about."""
+        return self.filter(parent__isnull=True)
+
+    def replies(self) -> AnnotationQuerySet:
+        return self.filter(parent__isnull=False)
+
+    def in_readable_thread(self) -> AnnotationQuerySet:
+        """Leaves out replies under a hidden, rejected, pending or private annotation (``thread_q``)."""
+        return self.filter(thread_q())
 
     def on_published_articles(self) -> AnnotationQuerySet:
         return self.filter(article__status=Article.Status.PUBLISHED)
@@ -236,6 +267,10 @@ class Annotation(models.Model):
     # What readers see as "(edited)": a change to what the annotation says, by its author (or by an editor
     # in the admin). Moderation, flags and re-anchoring move updated_at, never this.
     edited_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Deleted by its author while it had replies: kept as a "deleted" placeholder (no body, no author) so its
+    # thread stays readable (annotations.services.annotations.delete_annotation). Lists, feeds and exports
+    # leave placeholders out; the article page and the permalink show them above their replies.
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # discussion: a reply answers another annotation (issue #15). RESTRICT: an annotation with answers is never
     # deleted on its own (its author's delete keeps the thread readable), but deleting the article takes the
@@ -279,7 +314,14 @@ class Annotation(models.Model):
                 | (~Q(quote="") & Q(quote_start__isnull=False) & Q(quote_end__gt=models.F("quote_start"))),
                 name="annotation_quote_has_offsets",
             ),
-            models.CheckConstraint(condition=~Q(body=""), name="annotation_body_not_empty"),
+            # a deleted placeholder has no body (annotations.services.annotations.delete_annotation)
+            models.CheckConstraint(
+                condition=~Q(body="") | Q(deleted_at__isnull=False), name="annotation_body_not_empty"
+            ),
+            # a reply is a note about its parent annotation: no quote, no verdict (issue #15)
+            models.CheckConstraint(
+                condition=Q(parent__isnull=True) | (Q(kind="note") & Q(quote="")), name="annotation_reply_is_a_note"
+            ),
         ]
         indexes = [
             # the article page: an article's visible annotations
@@ -325,6 +367,14 @@ class Annotation(models.Model):
         return f"{self.article.get_absolute_url()}#a-{self.pk}"
 
     @property
+    def is_reply(self) -> bool:
+        return self.parent_id is not None
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
     def is_fact_check(self) -> bool:
         return self.kind == self.Kind.FACT_CHECK
 
@@ -367,7 +417,8 @@ class Annotation(models.Model):
         errors: dict[str, list[str]] = {}
         if self.block_id and self.article_id and self.block.article_id != self.article_id:
             errors.setdefault("block", []).append("That paragraph belongs to another article.")
-        if self.block_id and self.block.removed_at is not None and self._state.adding:
+        # a reply follows its annotation, even one a revision left on removed text
+        if self.block_id and self.block.removed_at is not None and self._state.adding and not self.parent_id:
             errors.setdefault("block", []).append("That paragraph is no longer part of the article.")
         if self.block_id and self.block.kind == Block.Kind.IMAGE:
             errors.setdefault("block", []).append("Image placeholders cannot be annotated; choose a paragraph.")
@@ -375,11 +426,28 @@ class Annotation(models.Model):
             errors.setdefault("verdict", []).append("A fact-check needs a verdict.")
         if self.kind == self.Kind.NOTE and self.verdict:
             errors.setdefault("verdict", []).append("Only fact-checks have a verdict.")
+        if self.parent_id is not None:
+            self._clean_reply(errors)
         if self.quote and self.block_id and (self.quote_start is not None and self.quote_end is not None):
             if self.block.text[self.quote_start : self.quote_end] != self.quote:
                 errors.setdefault("quote", []).append("The quote is not in the paragraph at those offsets.")
         if errors:
             raise ValidationError(errors)
+
+    def _clean_reply(self, errors: dict[str, list[str]]) -> None:
+        """A reply is a public note on its parent's paragraph, without a quote (issue #15)."""
+        if self.parent_id == self.pk and self.pk is not None:
+            errors.setdefault("parent", []).append("An annotation cannot reply to itself.")
+            return
+        if self.kind != self.Kind.NOTE:
+            errors.setdefault("kind", []).append("A reply is a note: it has no verdict.")
+        if self.quote:
+            errors.setdefault("quote", []).append("A reply answers an annotation: it quotes no text.")
+        if self.is_private:
+            errors.setdefault("visibility", []).append("Replies are public, like the discussion they join.")
+        parent = self.parent
+        if parent.article_id != self.article_id or parent.block_id != self.block_id:
+            errors.setdefault("block", []).append("A reply stays on the paragraph of the annotation it answers.")
 
 
 class Evidence(models.Model):

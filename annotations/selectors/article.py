@@ -6,7 +6,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db.models import Q
+
 from annotations.models import Annotation, Evidence, Tag, TaggedAnnotation, placed_q, readable_q
+from annotations.selectors.threads import build_threads
 from articles.keys import successors
 from articles.models import Article, Block
 
@@ -92,27 +95,36 @@ def _attach_authors_and_tags(annotations: list[Annotation], tagged) -> None:
 def paragraph_annotations(*, article: Article, block: Block, user) -> BlockView:
     """One current paragraph with every annotation ``user`` may see beside it, numbered as on the article page.
 
-    Queries: the annotations with their revision (1), the number of those
-    before this paragraph (1, a count), their authors (1), tags (1) and
-    evidence (1): the same five whatever the paragraph or the article holds.
+    Each annotation has its thread of replies (``annotations.selectors.threads``), read with them.
+
+    Queries: the annotations and their replies with their revision (1), the
+    number of those before this paragraph (1, a count), their authors (1),
+    tags (1) and evidence (1): the same five whatever the paragraph or the
+    article holds.
     """
-    annotations = list(
+    rows = list(
         Annotation.objects.visible_to(user)
         .filter(article=article, block=block)
-        .filter(placed_q())
+        .filter(Q(parent__isnull=False) | placed_q())
         .select_related("original_revision")
         .order_by("quote_start", "created_at", "pk")
     )
+    replies = [a for a in rows if a.parent_id is not None]
+    annotations = build_threads([a for a in rows if a.parent_id is None], replies)
     before = 0
     if annotations:
         before = (
             Annotation.objects.visible_to(user)
+            .top_level()
             .filter(article=article, block__position__lt=block.position)
             .filter(placed_q())
             .count()
         )
-    _attach_authors_and_tags(annotations, TaggedAnnotation.objects.filter(content_object__block=block))
-    attach_evidence(annotations)
+    _attach_authors_and_tags(rows, TaggedAnnotation.objects.filter(content_object__block=block))
+    attach_evidence(rows)
+    for reply in replies:
+        reply.article = article
+        reply.block = block
     for number, annotation in enumerate(annotations, start=before + 1):
         annotation.article = article
         annotation.block = block
@@ -145,29 +157,36 @@ def article_annotations(*, article: Article, user) -> tuple[list[BlockView], lis
     and the annotations that have lost their place in the text ("earlier wording":
     orphans, and those waiting for a moderator to re-anchor them).
 
-    Queries: the article's blocks (1), the visible annotations with their
-    revision (1), their authors (1), their tags (1), their evidence (1) —
-    whatever the number of paragraphs or annotations. Related rows are
+    Queries: the article's blocks (1), the visible annotations and their
+    replies with their revision (1), their authors (1), their tags (1), their
+    evidence (1) — whatever the number of paragraphs, annotations or replies.
+    Each annotation has its thread of replies (``annotations.selectors.threads``). Related rows are
     attached by hand rather than by select_related/prefetch_related: with
     thousands of annotations, one shared object per block, author and tag is
     several times cheaper than one per row. (The article page needs far less
     of most of them: ``article_annotation_rows``.)
     """
     all_blocks, blocks = _blocks(article)
-    annotations = list(
+    rows = list(
         Annotation.objects.visible_to(user)
         .filter(article=article)
         .select_related("original_revision")
         .order_by("block__position", "quote_start", "created_at", "pk")
     )
-    by_pk = {a.pk: a for a in annotations}
-    _attach_authors_and_tags(annotations, TaggedAnnotation.objects.filter(content_object__article=article))
+    replies = [a for a in rows if a.parent_id is not None]
+    annotations = build_threads([a for a in rows if a.parent_id is None], replies)
+    by_pk = {a.pk: a for a in rows}
+    _attach_authors_and_tags(rows, TaggedAnnotation.objects.filter(content_object__article=article))
     evidence: dict[int, list[Evidence]] = defaultdict(list)
     if annotations:
         for item in Evidence.objects.filter(annotation__article=article).order_by("annotation_id", "position", "pk"):
             if item.annotation_id in by_pk:
                 evidence[item.annotation_id].append(item)
 
+    for reply in replies:
+        reply.article = article
+        reply.block = all_blocks[reply.block_id]
+        reply.evidence_list = []
     by_block: dict[int, list[Annotation]] = defaultdict(list)
     earlier: list[Annotation] = []
     number = 0
@@ -206,20 +225,30 @@ class AnnotationRow:
     status: str
     visibility: str
     created_at: datetime
+    parent_id: int | None
+    deleted_at: datetime | None
     tag_list: list[Tag]
     number: int | None = None
+    thread_children: list[AnnotationRow] = field(default_factory=list)  # annotations.selectors.threads
+    reply_count: int = 0
 
     @property
     def is_public_and_approved(self) -> bool:
-        return self.status == Annotation.Status.APPROVED and self.visibility != Annotation.Visibility.PRIVATE
+        """Counted and summarised as a published annotation (a deleted placeholder is not)."""
+        return (
+            self.status == Annotation.Status.APPROVED
+            and self.visibility != Annotation.Visibility.PRIVATE
+            and self.deleted_at is None
+        )
 
 
 def article_annotation_rows(*, article: Article, user) -> tuple[list[BlockView], list[AnnotationRow]]:
-    """``article_annotations`` as rows (``AnnotationRow``), numbered the same way, with their tags.
+    """``article_annotations`` as rows (``AnnotationRow``), numbered the same way, with their tags; each with
+    its thread of replies (``annotations.selectors.threads``: ``thread_children``, ``reply_count``).
 
-    Queries: the article's blocks (1), the visible annotations' rows with
-    their authors' names (1), their tags (1). The rows grow with the number
-    of annotations (a tuple each, and their tags); nothing else does.
+    Queries: the article's blocks (1), the visible annotations' rows, replies included, with their authors'
+    names (1), their tags (1). The rows grow with the number of annotations and replies (a tuple each, and
+    their tags); nothing else does.
     """
     all_blocks, blocks = _blocks(article)
     User = Annotation._meta.get_field("author").related_model
@@ -237,17 +266,21 @@ def article_annotation_rows(*, article: Article, user) -> tuple[list[BlockView],
             "status",
             "visibility",
             "created_at",
+            "parent_id",
+            "deleted_at",
             "anchor_state",
         )
     )
     annotations: list[AnnotationRow] = []
+    replies: list[AnnotationRow] = []
     states = {}
     for *fields, anchor_state in rows:
         row = AnnotationRow(*fields, tag_list=[])
-        annotations.append(row)
+        (annotations if row.parent_id is None else replies).append(row)
         states[row.pk] = anchor_state
+    annotations = build_threads(annotations, replies)
     if annotations:
-        by_pk = {a.pk: a for a in annotations}
+        by_pk = {a.pk: a for a in annotations} | {r.pk: r for r in replies}
         tags: dict[int, Tag] = {}
         tagged = TaggedAnnotation.objects.filter(content_object__article=article).order_by("pk")
         for annotation_id, tag_id, name, slug in tagged.values_list(

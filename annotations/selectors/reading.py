@@ -36,6 +36,7 @@ from annotations.selectors.article import (
     load_cards,
     paragraph_annotations,
 )
+from annotations.selectors.threads import attach_shown, first_replies, preorder
 from annotations.verdicts import SCALE, TRANSLATION_VERDICTS, Verdict
 from articles.models import Article, Block
 
@@ -231,10 +232,11 @@ def read_article(*, article: Article, user, view: str = "", filters: dict[str, s
     """The article as ``user`` may read it, in ``view`` with ``filters``, each paragraph with its first few
     annotations (see the module's docstring).
 
-    Queries: blocks, the rows of every visible annotation (with its author's
-    name), their tags, then the annotations the page shows with their author
+    Queries: blocks, the rows of every visible annotation and reply (with its
+    author's name), their tags, then the annotations the page shows and the
+    first few replies under each (``threads.REPLIES_SHOWN``) with their author
     and revision, and their evidence — the same five whatever the number of
-    paragraphs, annotations, tags or evidence (three when it shows none).
+    paragraphs, annotations, replies, tags or evidence (three when it shows none).
     The rows and tags of all of them are still read, in memory as small
     tuples: the filters' counts, the summary and the per-paragraph totals are
     about all of them.
@@ -260,7 +262,12 @@ def read_article(*, article: Article, user, view: str = "", filters: dict[str, s
     chosen = _first_few(matching, user_id)
     earlier_shown = [] if view == VIEW_CLEAN else [a for a in earlier if _matches(a, view, filters)]
     rows = {a.pk: a for a in [*(a for few in chosen for a in few), *earlier_shown, *reviewed]}
-    cards = load_cards(list(rows.values()), article=article)
+    # under each card, its first few replies (the rest on its permalink page): read with the cards
+    threads = [a for few in chosen for a in few] + earlier_shown
+    replies = {r.pk: r for a in threads for r in first_replies(a)}
+    cards = load_cards([*rows.values(), *replies.values()], article=article)
+    for a in threads:
+        attach_shown(cards[a.pk], a, cards)
     shown = 0
     for block_view, beside, few in zip(block_views, matching, chosen, strict=True):
         block_view.total = len(beside)
@@ -310,7 +317,10 @@ def read_paragraph(
     """
     filters = filters or {}
     block_view = paragraph_annotations(article=article, block=block, user=user)
-    public = [a for a in block_view.annotations if a.is_public_and_approved]
+    loaded = {r.pk: r for a in block_view.annotations for r in preorder(a)}
+    for a in block_view.annotations:
+        attach_shown(a, a, loaded)
+    public = [a for a in block_view.annotations if a.is_public_and_approved and a.deleted_at is None]
     tag_options, author_options = _options(public, filters)
     verdicts = Counter(a.verdict for a in public if a.kind == Annotation.Kind.FACT_CHECK)
     view = view or VIEW_ANNOTATED

@@ -22,6 +22,7 @@ from annotations.services.annotations import (
     check_tags,
     correct_annotation,
     create_annotation,
+    create_reply,
     delete_annotation,
     update_annotation,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "check_tags",
     "correct_annotation",
     "create_annotation",
+    "create_reply",
     "delete_annotation",
     "delete_tag",
     "save_tag",

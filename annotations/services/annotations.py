@@ -19,7 +19,7 @@ from annotations.anchoring.quotes import AnchorError, resolve_quote
 from annotations.caching import bump_article
 from annotations.models import Annotation, Evidence, Tag
 from annotations.rendering import render_body
-from annotations.services import moderation, notify, policy
+from annotations.services import moderation, notify, policy, replies
 from annotations.tagging import parse_tags
 from articles.models import Article, Block
 from articles.revisions import latest_revision
@@ -69,11 +69,17 @@ class _Errors:
             raise ValidationError(self.errors)
 
 
+def _not_a_reply(annotation: Annotation) -> list[str]:
+    """``parent`` for ``full_clean``'s ``exclude`` when there is none: the reply constraint
+    (``annotation_reply_is_a_note``) cannot fail without a parent, and checking it costs a query each time."""
+    return ["parent"] if annotation.parent_id is None else []
+
+
 def _full_clean(annotation: Annotation) -> None:
     annotation.body = annotation.body.strip()
     if annotation.kind == Annotation.Kind.FACT_CHECK and not annotation.claim.strip():
         annotation.claim = annotation.quote
-    annotation.full_clean(exclude=["body_html"])
+    annotation.full_clean(exclude=["body_html", *_not_a_reply(annotation)])
 
 
 def check_quote(annotation: Annotation, quote: QuoteInput) -> None:
@@ -161,7 +167,7 @@ def _save(annotation: Annotation, *, tags: list[str], evidence: list[Evidence] |
     annotation.body_html = render_body(annotation.body)
     if annotation.kind == Annotation.Kind.FACT_CHECK and not annotation.claim.strip():
         annotation.claim = annotation.quote
-    annotation.full_clean()
+    annotation.full_clean(exclude=_not_a_reply(annotation))
     annotation.save()
     annotation.tags.set(_tag_objects(tags), clear=False)
     if evidence is not None:
@@ -211,8 +217,10 @@ def create_annotation(
     evidence: Sequence[EvidenceInput] = (),
     canonical: str = "",
     via: str = "",
+    parent: Annotation | int | None = None,
 ) -> Annotation:
-    """Create a note or fact-check on a paragraph (optionally a quote in it).
+    """Create a note or fact-check on a paragraph (optionally a quote in it), or, with ``parent``, a reply to
+    that published annotation (on its paragraph; at the depth limit, beside it: ``replies.reply_parent``).
 
     The moderation policy sets the initial status. ``canonical`` and ``via`` are the W3C protocol's IRIs
     (``annotations.services.w3c_input``), kept as sent. Raises ValidationError.
@@ -221,9 +229,14 @@ def create_annotation(
         raise PermissionDenied("Log in to annotate.")
     if kind not in Annotation.Kind.values:
         raise ValidationError({"kind": ["Choose a note or a fact-check."]})
+    if parent is not None:
+        parent = replies.reply_parent(parent)
+        if parent.article_id != article.pk:
+            raise ValidationError({"parent": [replies.NOT_REPLIABLE]})
     annotation = Annotation(
         article=article,
-        block=_resolve_block(article, block_key),
+        parent=parent,
+        block=_resolve_block(article, block_key) if parent is None else parent.block,
         author=author,
         kind=kind,
         body=body,
@@ -246,6 +259,27 @@ def create_annotation(
     bump_article(annotation.article_id)
     notify.on_published(annotation)  # replies and mentions, when it is public at once
     return annotation
+
+
+def create_reply(*, author, parent: Annotation | int, body: str, tags: str | list[str] = "", **protocol) -> Annotation:
+    """A reply to the published annotation ``parent``: a public note through ``create_annotation`` (the same
+    policy, checks, log and hooks). ``protocol``: the W3C protocol's ``canonical`` and ``via``. Raises
+    ValidationError (``parent``: it may not be replied to), PermissionDenied."""
+    if author is None or not author.is_authenticated:
+        raise PermissionDenied("Log in to reply.")
+    target = replies.repliable(parent if isinstance(parent, int) else parent.pk)
+    if target is None:
+        raise ValidationError({"parent": [replies.NOT_REPLIABLE]})
+    return create_annotation(
+        author=author,
+        article=target.article,
+        block_key=target.block.key,
+        kind=Annotation.Kind.NOTE,
+        body=body,
+        tags=tags,
+        parent=target,
+        **protocol,
+    )
 
 
 def can_edit(user, annotation: Annotation) -> bool:
@@ -404,4 +438,4 @@ def delete_annotation(*, actor, annotation: Annotation) -> None:
     if not can_edit(actor, annotation):
         raise PermissionDenied("Only the author can delete this annotation.")
     bump_article(annotation.article_id)
-    annotation.delete()
+    replies.remove(annotation)  # with answers, a "deleted" placeholder keeps the thread readable

@@ -30,11 +30,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db.models import OuterRef, Subquery
 
 from annotations.anchoring import policy
 from annotations.anchoring.matcher import DEFAULT_MIN_SCORE, AnchorInput, Method, Outcome, Paragraph, Result, reanchor
 from annotations.caching import bump_article
-from annotations.models import Annotation, ModerationLog
+from annotations.models import MAX_REPLY_DEPTH, Annotation, ModerationLog
 from articles.models import Article, ArticleRevision, Block
 from articles.revisions import BlockState, in_order, text_at
 
@@ -92,7 +93,10 @@ def reanchor_article(
     update of the annotations it re-anchored (1 per 100) and a bulk insert of
     their log rows.
     """
-    annotations = list(Annotation.objects.select_for_update().filter(article=article).order_by("pk"))
+    # replies are about their annotation, not the text: they follow it (_replies_follow), never re-anchored
+    annotations = list(
+        Annotation.objects.select_for_update().filter(article=article, parent__isnull=True).order_by("pk")
+    )
     report = ReanchorReport()
     bump_article(article.pk)
     if not annotations:
@@ -160,8 +164,18 @@ def reanchor_article(
     if changed:
         # in batches: bulk_update writes one CASE per field per batch, whose cost grows with its square
         Annotation.objects.bulk_update(list(changed.values()), ANCHOR_FIELDS, batch_size=UPDATE_BATCH)
+        _replies_follow(article)
     ModerationLog.objects.bulk_create(logs)
     return report
+
+
+def _replies_follow(article: Article) -> None:
+    """Replies stay on their annotation's paragraph when a revision moves it (one UPDATE per level of depth)."""
+    parent_block = Annotation.objects.filter(pk=OuterRef("parent_id")).values("block_id")[:1]
+    for _ in range(MAX_REPLY_DEPTH):
+        Annotation.objects.filter(article=article, parent__isnull=False).exclude(
+            block_id=Subquery(parent_block)
+        ).update(block_id=Subquery(parent_block))
 
 
 def _paragraph(state: BlockState) -> Paragraph:

@@ -21,6 +21,7 @@ from annotations.models import Annotation
 from annotations.selectors.article import tag_suggestions
 from annotations.services import moderation
 from annotations.verdicts import Verdict
+from annotations.views import replies
 from articles.models import Article
 
 
@@ -161,6 +162,10 @@ def _saved_message(annotation: Annotation) -> str:
 @rate_limited("edit")
 def annotation_edit(request, pk: int):
     annotation = _own_annotation(request, pk)
+    if annotation.deleted_at is not None:
+        raise Http404("No such annotation of yours.")
+    if annotation.parent_id is not None:
+        return replies.reply_edit(request, annotation)
     evidence_errors: list[str] = []
     if request.method == "POST":
         form = AnnotationForm(request.POST, editing=True, initial={"kind": annotation.kind})

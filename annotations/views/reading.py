@@ -10,39 +10,59 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from accounts.text import no_control_characters, visible_control_characters
-from annotations.models import Annotation, Tag, readable_q
+from annotations.models import MAX_REPLY_DEPTH, Annotation, Tag, readable_q
 from annotations.selectors.article import highlight_segments
 from annotations.selectors.search import MAX_QUERY_LENGTH, search
+from annotations.selectors.threads import thread_of
 
 PUBLIC = readable_q("tagged_annotations__content_object__")
 
 
+# an annotation's permalink reads the annotations above it in its thread with it (replies nest this deep)
+_ANCESTORS = "__".join(["parent"] * MAX_REPLY_DEPTH)
+
+
 @require_safe
 def annotation_detail(request, pk: int):
-    """One annotation with its paragraph in context; 404 unless the viewer may see it."""
+    """One annotation, or a reply in its thread, with its paragraph in context and the whole thread of
+    replies (``#replies``; the article page shows the first few); 404 unless the viewer may see it."""
+    related = ("author", "block", "article", "article__source", "original_revision", _ANCESTORS)
     annotation = (
         Annotation.objects.visible_to(request.user)
         .on_published_articles()
         .filter(pk=pk)
-        .select_related("author", "block", "article", "article__source", "original_revision")
+        .select_related(*related)
         .prefetch_related("tags", "evidence")
         .first()
     )
     if annotation is None and request.user.is_authenticated:
         annotation = (
             Annotation.objects.filter(pk=pk, author=request.user)
-            .select_related("author", "block", "article", "article__source", "original_revision")
+            .select_related(*related)
             .prefetch_related("tags", "evidence")
             .first()
         )
     if annotation is None:
         raise Http404("No such annotation.")
+    root = thread_of(annotation, user=request.user)
+    if root is None:  # a reply under an annotation the viewer may not see
+        raise Http404("No such annotation.")
+    if root.pk == annotation.pk:
+        annotation = root
+    else:
+        root.article = annotation.article
     # a quote is highlighted only where it stands: an annotation a revision detached keeps stale offsets
-    segments = highlight_segments(annotation.block.text, [annotation] if annotation.is_placed else [])
+    segments = highlight_segments(root.block.text, [root] if root.quote and root.is_placed else [])
     return render(
         request,
         "annotations/annotation_detail.html",
-        {"annotation": annotation, "article": annotation.article, "paragraph": annotation.block, "segments": segments},
+        {
+            "annotation": annotation,
+            "thread_root": root,
+            "article": annotation.article,
+            "paragraph": root.block,
+            "segments": segments,
+        },
     )
 
 

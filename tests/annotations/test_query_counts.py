@@ -46,8 +46,9 @@ def test_permalink(client, sizes, django_assert_num_queries):
     made, _ = sizes
     for size in ("small", "large"):
         annotation = made[size][-1]
-        # 1 the annotation with author, block, article, source; 2 tags; 3 evidence
-        with django_assert_num_queries(3):
+        # 1 the annotation with author, block, article, source (and the annotations above it, for a reply);
+        # 2 tags; 3 evidence; 4 the replies on its paragraph, its thread (their tags: none when there is none)
+        with django_assert_num_queries(4):
             assert client.get(f"/annotations/{annotation.pk}/").status_code == 200
 
 
