@@ -26,6 +26,12 @@ bounds what a process that exited before the cache came back could leave.
 A version that is not in the cache (never set, evicted, or the cache was
 flushed) starts from the clock in microseconds, never from a small number, so
 it cannot match an entry stored under an earlier life of the key.
+
+Each process keeps copies of the entries it used last (``LocalCopies``: the
+whole anonymous pages, the exports): they are served under the same rule as
+the shared entries (the article's current version and the cache's current
+epoch, both read from the shared cache on every request), so a hit reads a
+few bytes from Redis instead of the whole page or export.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from __future__ import annotations
 import hashlib
 import time
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
@@ -40,6 +47,37 @@ from django.utils import timezone
 from articles.models import Article
 
 _missed: set[int] = set()
+
+
+class LocalCopies(dict):
+    """This process's copies of shared-cache entries: key -> (entry, monotonic time it expires), oldest first,
+    at most ``ANNOTATIONS_PAGE_CACHE_LOCAL_ENTRIES`` (64; 0: none). A copy is only ever used after the caller
+    checked it against the current version and epoch, and never outlives the shared entry's timeout."""
+
+    def fresh(self, key: str):
+        held = self.get(key)
+        if held is None:
+            return None
+        entry, expires = held
+        if time.monotonic() >= expires:
+            self.pop(key, None)
+            return None
+        return entry
+
+    def keep(self, key: str, entry, timeout: float) -> None:
+        size = getattr(settings, "ANNOTATIONS_PAGE_CACHE_LOCAL_ENTRIES", 64)
+        if size <= 0:
+            return
+        self.pop(key, None)
+        self[key] = (entry, time.monotonic() + timeout)
+        while len(self) > size:
+            try:
+                del self[next(iter(self))]
+            except (KeyError, StopIteration, RuntimeError):  # another thread evicted it first
+                break
+
+
+_local_values = LocalCopies()
 
 # The cache's epoch (config.cache.EPOCH_KEY: the Redis backend moves it when Redis answers again after an
 # outage). Same string; config cannot be imported from here (it loads before the apps).
@@ -104,14 +142,23 @@ def article_cached_value(kind: str, article_id: int, variant: str, compute, *, k
     for this ``variant`` (e.g. the address and the parsed preferences of a W3C collection request), when
     ``keep(value)`` says so. A change to the article moves the version, so an entry is never served stale."""
     digest = hashlib.sha256(variant.encode()).hexdigest()[:40]
-    key = f"{kind}:{article_id}:{article_version(article_id)}:{digest}"
-    found = cache.get_many([key, EPOCH_KEY])
-    entry, epoch = found.get(key), found.get(EPOCH_KEY)
+    found = cache.get_many([version_key(article_id), EPOCH_KEY])
+    version, epoch = found.get(version_key(article_id)), found.get(EPOCH_KEY)
+    if version is None:
+        version = article_version(article_id)
+    key = f"{kind}:{article_id}:{int(version)}:{digest}"
+    entry = _local_values.fresh(key)  # a copy here: the version and the epoch were all the shared cache sent
+    if entry is None or entry.get("epoch") != epoch:
+        entry = cache.get(key)
+        if entry is not None and entry.get("epoch") == epoch:
+            _local_values.keep(key, entry, EXPORT_TIMEOUT)
     if entry is not None and entry.get("epoch") == epoch:
         return entry["value"]
     value = compute()
     if keep(value):
-        cache.set(key, {"value": value, "epoch": epoch}, EXPORT_TIMEOUT)
+        entry = {"value": value, "epoch": epoch}
+        cache.set(key, entry, EXPORT_TIMEOUT)
+        _local_values.keep(key, entry, EXPORT_TIMEOUT)
     return value
 
 

@@ -40,48 +40,19 @@ from __future__ import annotations
 import gzip
 import hashlib
 import re
-import time
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 
-from annotations.caching import EPOCH_KEY, _missed, replay_missed_bumps, request_address, version_key
+from annotations.caching import EPOCH_KEY, LocalCopies, _missed, replay_missed_bumps, request_address, version_key
 
 ARTICLE_PATH = re.compile(r"^/articles/(?P<slug>[-a-zA-Z0-9_]+)/$")
 # headers the entry does not keep: set per response here, or by the outer middleware on every response
 _NOT_KEPT = {"set-cookie", "content-length", "content-encoding", "etag", "cache-control", "vary", "expires"}
 _article_ids: dict[str, int] = {}
-# this process's copies of the entries it served last: key -> (entry, monotonic time it expires), oldest first
-_local: dict[str, tuple[dict, float]] = {}
-
-
-def _local_size() -> int:
-    return getattr(settings, "ANNOTATIONS_PAGE_CACHE_LOCAL_ENTRIES", 64)
-
-
-def _remember(key: str, entry: dict) -> None:
-    size = _local_size()
-    if size <= 0:
-        return
-    _local.pop(key, None)
-    _local[key] = (entry, time.monotonic() + _timeout())
-    while len(_local) > size:
-        try:
-            del _local[next(iter(_local))]
-        except (KeyError, StopIteration, RuntimeError):  # another thread evicted it first
-            break
-
-
-def _local_entry(key: str) -> dict | None:
-    held = _local.get(key)
-    if held is None:
-        return None
-    entry, expires = held
-    if time.monotonic() >= expires:
-        _local.pop(key, None)
-        return None
-    return entry
+# this process's copies of the entries it served last (annotations.caching.LocalCopies)
+_local = LocalCopies()
 
 
 def _timeout() -> int:
@@ -154,7 +125,7 @@ class AnonymousArticlePageMiddleware:
         if article_id is not None:
             if _missed:
                 replay_missed_bumps()
-            held = _local_entry(key)
+            held = _local.fresh(key)
             if held is not None:  # only the version and the epoch (a few bytes) come from the shared cache
                 found = cache.get_many([version_key(article_id), EPOCH_KEY])
                 current = (article_id, found.get(version_key(article_id)), found.get(EPOCH_KEY))
@@ -166,7 +137,7 @@ class AnonymousArticlePageMiddleware:
                 current = (article_id, found.get(version_key(article_id)), found.get(EPOCH_KEY))
                 shared = found.get(key)
             if _current(shared, current):
-                _remember(key, shared)
+                _local.keep(key, shared, _timeout())
                 return _response(request, shared)
         epoch = cache.get(EPOCH_KEY)  # read before rendering: an outage that ends meanwhile invalidates the entry
         response = self.get_response(request)
@@ -176,6 +147,6 @@ class AnonymousArticlePageMiddleware:
         article_id, version = shareable
         entry = _entry(response, article_id, version, epoch)
         cache.set(key, entry, _timeout())
-        _remember(key, entry)
+        _local.keep(key, entry, _timeout())
         _article_ids[slug] = article_id
         return _response(request, entry)

@@ -204,8 +204,10 @@ def cache_calls(monkeypatch):
 @pytest.fixture(autouse=True)
 def _empty_local_copies():
     annotations.page_cache._local.clear()
+    annotations.caching._local_values.clear()
     yield
     annotations.page_cache._local.clear()
+    annotations.caching._local_values.clear()
 
 
 def test_a_page_held_here_reads_only_the_version_and_the_epoch(client, page, article, cache_calls):
@@ -238,8 +240,8 @@ def test_the_copies_here_are_bounded_and_expire_with_the_shared_entry(client, pa
     for query in ("", "?view=fact-checks", "?view=clean"):
         warm(client, page + query)
     assert len(annotations.page_cache._local) == 2
-    now = annotations.page_cache.time.monotonic()
-    monkeypatch.setattr(annotations.page_cache.time, "monotonic", lambda: now + settings.ANNOTATIONS_PAGE_CACHE_SECONDS)
+    now = annotations.caching.time.monotonic()
+    monkeypatch.setattr(annotations.caching.time, "monotonic", lambda: now + settings.ANNOTATIONS_PAGE_CACHE_SECONDS)
     cache_calls.clear()
     client.get(page + "?view=clean")
     assert [len(keys) for _, keys in cache_calls] == [3]  # expired here: the page from the shared cache again
@@ -252,3 +254,21 @@ def test_copies_here_can_be_turned_off(client, page, cache_calls):
     cache_calls.clear()
     client.get(page)
     assert len(cache_calls) == 1 and len(cache_calls[0][1]) == 3  # the page from the shared cache
+
+
+def test_exports_held_here_read_only_the_version_and_the_epoch(
+    client, page, article, make_annotation, moderator, cache_calls, django_capture_on_commit_callbacks
+):
+    """The W3C collection and the feeds (annotations.caching.article_cached_value) keep copies here too."""
+    for url in (f"{page}annotations/", f"{page}feed/"):
+        first = client.get(url).content
+        cache_calls.clear()
+        assert client.get(url).content == first
+        assert cache_calls == [
+            ("get_many", [annotations.caching.version_key(article.pk), annotations.caching.EPOCH_KEY])
+        ], url
+    waiting = make_annotation(article=article, status="pending", body="Approved after the copies were made.")
+    with django_capture_on_commit_callbacks(execute=True):
+        moderation.approve(annotation=waiting, actor=moderator)
+    for url in (f"{page}annotations/", f"{page}feed/"):
+        assert "Approved after the copies were made." in client.get(url).content.decode(), url
