@@ -77,7 +77,7 @@ class CompareRow:
 
     @property
     def anchor(self) -> str:
-        return f"c-{self.copy[0].block.key}" if self.copy else f"o-{self.original_key}"
+        return f"c-{self.copy[0].block.key}" if self.copy else f"omitted-{self.original_key}"
 
     @property
     def drift_percent(self) -> int | None:

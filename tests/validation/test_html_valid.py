@@ -30,6 +30,7 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 from django.urls import path, reverse
 
+from annotations.demo_compare import SYNTHETIC_SLUG
 from annotations.models import Annotation, Flag
 from articles.demo import SAMPLE_SLUG
 from articles.models import Article, ArticleRevision
@@ -296,6 +297,18 @@ def collect_pages(pages: Pages, article: Article, settings) -> None:
     )
     editor = logged_in("editor")
     pages.fetch(editor, "article change form (editor)", reverse("admin:articles_article_change", args=[article.pk]))
+
+    # ---- the compare view, its drift links and the original's admin page (issue 19)
+    pages.fetch(anonymous, "compare view, sample (passages, excerpts)", f"{article_url}?view=compare")
+    synthetic = Article.objects.get(slug=SYNTHETIC_SLUG).get_absolute_url()
+    pages.fetch(anonymous, "compare view, synthetic pair", f"{synthetic}?view=compare")
+    html = pages.fetch(bob, "compare view, signed in", f"{synthetic}?view=compare")
+    drift = re.search(r'class="fact-check-drift" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    pages.fetch(bob, "annotation form, prefilled from a drift", drift)
+    pages.fetch(editor, "original and alignment (admin)", reverse("admin:articles_article_original", args=[article.pk]))
+    # the alignment collection is JSON-LD, not HTML: served here, its W3C checks in tests/annotations/test_compare_alignment.py
+    alignment = anonymous.get(reverse("annotations:article-alignment", kwargs={"slug": slug}))
+    assert alignment.status_code == 200 and alignment.json()["type"] == "AnnotationCollection"
 
 
 def run_vnu(command: list[str], directory: Path, filenames: list[str]) -> list[dict]:
