@@ -37,6 +37,7 @@ from articles.models import Article, ArticleRevision
 from articles.services import BlockEdit, revise_blocks
 from config.database_errors import database_unavailable_response
 from config.urls import urlpatterns as site_patterns
+from notifications.preferences import unsubscribe_token
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 VNU_JAR = PROJECT_DIR / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -233,6 +234,24 @@ def collect_pages(pages: Pages, article: Article, settings) -> None:
     pages.fetch(bob, "annotation delete", reverse("annotations:annotation-delete", args=[fact_check.pk]))
     pages.fetch(bob, "password change", reverse("password_change"))
     pages.fetch(bob, "API tokens", reverse("api-tokens"))
+    pages.fetch(bob, "e-mail notices", reverse("notification-settings"))
+    pages.fetch(
+        bob,
+        "e-mail notices, errors",
+        reverse("notification-settings"),
+        method="post",
+        data={"reply": "sometimes"},
+        status=400,
+    )
+    unsubscribe_url = reverse("notification-unsubscribe", kwargs={"token": unsubscribe_token(user("bob"), "reply")})
+    pages.fetch(anonymous, "unsubscribe, confirm", unsubscribe_url)
+    pages.fetch(anonymous, "unsubscribe, done", unsubscribe_url, method="post", data={})
+    pages.fetch(
+        anonymous,
+        "unsubscribe, bad link",
+        reverse("notification-unsubscribe", kwargs={"token": "not-a-token"}),
+        status=400,
+    )
     pages.fetch(alice, "flag form", reverse("annotations:annotation-flag", args=[fact_check.pk]))
 
     # ---- error pages, through Django's handlers
