@@ -3,7 +3,7 @@
 from django.contrib import admin, messages
 
 from notifications import services
-from notifications.models import OutgoingEmail
+from notifications.models import DigestItem, OutgoingEmail
 
 
 @admin.register(OutgoingEmail)
@@ -54,3 +54,32 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
     def retry_selected(self, request, queryset):
         count = services.retry_now(queryset)
         self.message_user(request, f"{count} e-mail(s) will be retried now.", messages.SUCCESS)
+
+
+@admin.register(DigestItem)
+class DigestItemAdmin(admin.ModelAdmin):
+    """Notices waiting for (or carried by) a daily digest, for superusers: read-only, like the outbox."""
+
+    list_display = ["created_at", "user", "kind", "subject", "email", "dropped_at"]
+    list_filter = ["kind", ("email", admin.EmptyFieldListFilter)]
+    list_select_related = ["user", "email"]
+    search_fields = ["user__username", "subject"]
+    date_hierarchy = "created_at"
+    fields = ["user", "kind", "key", "subject", "body", "created_at", "email", "dropped_at"]
+    readonly_fields = fields
+    show_full_result_count = False
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

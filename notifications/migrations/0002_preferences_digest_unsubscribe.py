@@ -7,48 +7,118 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0001_initial'),
+        ("notifications", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='outgoingemail',
-            name='unsubscribe_url',
-            field=models.URLField(blank=True, help_text='The one-click unsubscribe link of its kind (List-Unsubscribe header); blank when there is none.', max_length=500),
+            model_name="outgoingemail",
+            name="unsubscribe_url",
+            field=models.URLField(
+                blank=True,
+                help_text="The one-click unsubscribe link of its kind (List-Unsubscribe header); blank when there is none.",
+                max_length=500,
+            ),
         ),
         migrations.CreateModel(
-            name='DigestItem',
+            name="DigestItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('reply', 'Replies to my annotations'), ('mention', 'Mentions of me (@username)'), ('moderation', 'Moderation decisions on my annotations')], max_length=20)),
-                ('key', models.CharField(max_length=120, unique=True)),
-                ('subject', models.CharField(max_length=255)),
-                ('body', models.TextField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('dropped_at', models.DateTimeField(blank=True, help_text='Not sent: its kind was switched off before the digest went out.', null=True)),
-                ('email', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='digest_items', to='notifications.outgoingemail')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='digest_items', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("reply", "Replies to my annotations"),
+                            ("mention", "Mentions of me (@username)"),
+                            ("moderation", "Moderation decisions on my annotations"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("key", models.CharField(max_length=120, unique=True)),
+                ("subject", models.CharField(max_length=255)),
+                ("body", models.TextField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "dropped_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="Not sent: its kind was switched off before the digest went out.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "email",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="digest_items",
+                        to="notifications.outgoingemail",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="digest_items",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'pk'],
-                'indexes': [models.Index(condition=models.Q(('dropped_at__isnull', True), ('email__isnull', True)), fields=['user', 'created_at'], name='digest_waiting_idx')],
+                "ordering": ["created_at", "pk"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("dropped_at__isnull", True), ("email__isnull", True)),
+                        fields=["user", "created_at"],
+                        name="digest_waiting_idx",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='NotificationPreference',
+            name="NotificationPreference",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('reply', 'Replies to my annotations'), ('mention', 'Mentions of me (@username)'), ('moderation', 'Moderation decisions on my annotations')], max_length=20)),
-                ('delivery', models.CharField(choices=[('immediate', 'Immediately, one e-mail each'), ('digest', 'In a daily digest'), ('off', 'Never')], default='immediate', max_length=10)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notification_preferences', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("reply", "Replies to my annotations"),
+                            ("mention", "Mentions of me (@username)"),
+                            ("moderation", "Moderation decisions on my annotations"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "delivery",
+                    models.CharField(
+                        choices=[
+                            ("immediate", "Immediately, one e-mail each"),
+                            ("digest", "In a daily digest"),
+                            ("off", "Never"),
+                        ],
+                        default="immediate",
+                        max_length=10,
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notification_preferences",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['user', 'kind'],
-                'constraints': [models.UniqueConstraint(fields=('user', 'kind'), name='notification_preference_once')],
+                "ordering": ["user", "kind"],
+                "constraints": [models.UniqueConstraint(fields=("user", "kind"), name="notification_preference_once")],
             },
         ),
     ]

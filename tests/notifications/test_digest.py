@@ -116,3 +116,15 @@ def test_a_users_digest_costs_the_same_queries_whatever_its_length(items, ana, d
     # row (get_or_create: select, savepoint, insert, release), the items marked, release
     with django_assert_num_queries(11):
         digests.send_due_digests(day=DAY)
+
+
+def test_superusers_see_the_waiting_notices_in_the_admin_others_do_not(client, ana, superuser, moderator):
+    tell(ana, "reply:1", subject="bo replied to your note")
+    url = "/admin/notifications/digestitem/"
+    client.force_login(moderator)
+    assert client.get(url).status_code == 403
+    client.force_login(superuser)
+    response = client.get(url)
+    assert response.status_code == 200 and b"bo replied to your note" in response.content
+    item = DigestItem.objects.get()
+    assert client.post(f"{url}{item.pk}/change/", {"subject": "changed"}).status_code == 403
