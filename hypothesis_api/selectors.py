@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
-from annotations.models import Annotation, Flag, TaggedAnnotation
+from annotations.models import Annotation, Flag, TaggedAnnotation, readable_q
 from articles.models import Article
 
 MAX_LIMIT = 200
@@ -42,10 +42,18 @@ class SearchPage:
 SORT_FIELDS = {"created": "created_at", "updated": "updated_at"}
 
 
+def visible_q(user) -> Q:
+    """What the sidebar shows a reader: what every reader may see (``readable_q``: approved, public, in a thread
+    readers see, not a deleted placeholder), plus the reader's own in any state."""
+    if user is not None and user.is_authenticated:
+        return readable_q() | Q(author=user, deleted_at__isnull=True)
+    return readable_q()
+
+
 def search(*, article: Article, user, query: SearchQuery) -> SearchPage:
     """Queries: 3 (count, page, tags), +1 when a row is a reply (the article's reply edges), +1 for a signed-in
     reader (their flags on the page)."""
-    visible = Annotation.objects.filter(article=article).visible_to(user)
+    visible = Annotation.objects.filter(visible_q(user), article=article)
     if query.username is not None:
         visible = visible.filter(author__username=query.username)
     total = visible.count()

@@ -394,13 +394,13 @@ def search(request: HttpRequest) -> JsonResponse:
 
 
 def _readable(request, pk: int) -> Annotation | None:
-    annotation = (
-        Annotation.objects.filter(pk=pk, article__status=Article.Status.PUBLISHED)
-        .visible_to(request.api_user)
+    return (
+        Annotation.objects.filter(
+            selectors.visible_q(request.api_user), pk=pk, article__status=Article.Status.PUBLISHED
+        )
         .select_related("author", "block", "article")
         .first()
     )
-    return annotation
 
 
 def _not_found(pk) -> JsonResponse:
@@ -447,8 +447,9 @@ def annotation_create(request: HttpRequest) -> JsonResponse:
         return refused
     if data.get("group", presenters.PUBLIC_GROUP) != presenters.PUBLIC_GROUP:
         return failure(400, "Annotations here go in the Public group.")
-    if data.get("references"):
-        return failure(400, "Replies cannot be written from the sidebar yet: reply on the article's page.")
+    references = data.get("references") or []
+    if not isinstance(references, list) or not all(isinstance(r, str | int) for r in references):
+        return failure(400, "'references' must be a list of annotation ids.")
     target = data.get("target") if isinstance(data.get("target"), list) else []
     # the target's source names the page; the annotation's uri only when the target has none
     sources = [t.get("source") for t in target if isinstance(t, dict) and isinstance(t.get("source"), str)]
@@ -457,6 +458,8 @@ def annotation_create(request: HttpRequest) -> JsonResponse:
         return failure(
             400, "This server keeps annotations on its own published articles only; this page is not one of them."
         )
+    if references:
+        return _create_reply(request, data, article=article, parent=str(references[-1]))
     try:
         text, tags = _text_and_tags(data)
         selection = _selection_of(data)
@@ -478,6 +481,30 @@ def annotation_create(request: HttpRequest) -> JsonResponse:
                 visibility=_visibility(data, user),
                 quote=services.QuoteInput(exact=located.exact, start=located.start, end=located.end),
             )
+    except targets.TargetError as exc:
+        return failure(400, str(exc))
+    except ValidationError as exc:
+        return failure(400, _reason(exc))
+    except PermissionDenied as exc:
+        return failure(403, str(exc) or "Not allowed.")
+    annotation = Annotation.objects.select_related("author", "block", "article").get(pk=created.pk)
+    return _json(_present(request, annotation))
+
+
+def _create_reply(request, data: dict, *, article: Article, parent: str) -> JsonResponse:
+    """A reply (``references``: its thread, the last its parent) through ``create_reply``: a public note on its
+    parent's paragraph, moderated like any other."""
+    user = request.api_user
+    if not parent.isdigit():
+        return failure(400, "'references' must name annotations of this site.")
+    if _visibility(data, user) == Annotation.Visibility.PRIVATE:
+        return failure(400, "Replies here are public: post it to Public.")
+    try:
+        text, tags = _text_and_tags(data)
+        with transaction.atomic():
+            if not Annotation.objects.filter(pk=int(parent), article=article).exists():
+                raise ValidationError({"parent": ["You can only reply to a published annotation of this article."]})
+            created = services.create_reply(author=user, parent=int(parent), body=text, tags=tags)
     except targets.TargetError as exc:
         return failure(400, str(exc))
     except ValidationError as exc:

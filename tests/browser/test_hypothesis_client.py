@@ -4,7 +4,7 @@ The article's ``?client=hypothesis`` page boots the client; its sidebar (our ``/
 talks to our h-compatible API. Logged out it lists the approved annotations anchored on their words; a reader
 logs in through our own login page (the sidebar's "Log in"), selects words, creates a tagged note (pending), edits
 and deletes it; a moderator approves another in the admin and it shows for anonymous readers in the sidebar and
-on the plain page; a flag from the sidebar reaches the moderators' queue. No console error, no CSP violation.
+on the plain page; a flag and a reply from the sidebar reach the moderators' queue. No console error, no CSP violation.
 """
 
 import os
@@ -209,6 +209,15 @@ def test_a_moderators_approval_and_a_readers_flag_from_the_sidebar(
     expect(card.get_by_role("button", name="Annotation has been reported to the moderators")).to_be_visible()
     flag = Flag.objects.get(annotation=pending)
     assert flag.reporter.username == "alice" and flag.resolution == Flag.Resolution.OPEN
+    # and replies to it: a reply through the site's reply service, pending like any note of hers
+    card.get_by_role("button", name="Reply").click()
+    sidebar.get_by_role("textbox", name="Enter reply").fill("Alice's answer.")
+    with alice.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/annotations")) as replied:
+        sidebar.get_by_role("button", name="Post to Public").click()
+    assert replied.value.status == 200
+    reply = Annotation.objects.get(parent=pending)
+    assert (reply.author.username, reply.body, reply.status) == ("alice", "Alice's answer.", Annotation.Status.PENDING)
+    expect(sidebar.get_by_text("Alice's answer.")).to_be_visible()
     moderator.goto(live_url("/admin/annotations/annotation/queue/"))
     expect(moderator.locator(f"#q-{pending.pk}")).to_contain_text("1 open flag")
     expect(moderator.locator(f"#q-{pending.pk} .flags")).to_contain_text("alice")

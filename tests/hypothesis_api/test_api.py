@@ -337,7 +337,8 @@ def test_a_trusted_annotators_note_publishes_at_once(api, article, moderator, ac
         ({"tags": "not a list"}, 400, "tags"),
         ({"tags": [f"tag{i}" for i in range(50)]}, 400, "tags"),
         ({"group": "elsewhere"}, 400, "Public group"),
-        ({"references": ["1"]}, 400, "Replies"),
+        ({"references": ["999999"]}, 400, "reply to a published annotation"),
+        ({"references": ["x1"]}, 400, "references"),
         ({"text": "bad \x00 control"}, 400, "body"),
     ],
 )
@@ -348,6 +349,45 @@ def test_bad_input_is_refused_and_nothing_written(api, article, author, access_t
     body = _new(article, **{k: changes.pop(k) for k in ("exact",) if k in changes})
     body.update(changes)
     _failure(api("post", "annotations", token=token, body=body), status, reason)
+    assert counts() == before
+
+
+def _reply(article, parent, text="I agree.", **changes):
+    body = _new(article, text=text, references=[str(parent.pk)], target=[{"source": _page(article)}])
+    body.update(changes)
+    return body
+
+
+def test_a_reply_from_the_sidebar_goes_through_the_reply_service(
+    api, article, make_annotation, author, other_user, access_token
+):
+    root = make_annotation(article=article, author=other_user, block="k002", quote="text")
+    response = api("post", "annotations", token=access_token(author), body=_reply(article, root))
+    assert response.status_code == 200, response.content
+    data = response.json()
+    reply = Annotation.objects.get(pk=data["id"])
+    assert (reply.parent, reply.author, reply.block.key, reply.quote) == (root, author, "k002", "")
+    assert reply.status == "pending" and [t.name for t in reply.tags.all()] == ["t1"]
+    assert data["references"] == [str(root.pk)] and "selector" not in data["target"][0]
+    # pending: its author sees it in the thread, other readers not yet
+    by_author = _search(api, article, token=access_token(author)).json()["rows"]
+    assert str(reply.pk) in [row["id"] for row in by_author]
+    assert str(reply.pk) not in [row["id"] for row in _search(api, article).json()["rows"]]
+
+
+def test_a_reply_to_what_readers_cannot_see_or_a_private_reply_is_refused(
+    api, article, make_annotation, author, other_user, access_token, counts, make_article
+):
+    token = access_token(author)
+    pending = make_annotation(article=article, author=other_user, status="pending")
+    approved = make_annotation(article=article, author=other_user)
+    elsewhere = make_annotation(article=make_article(), author=other_user)
+    before = counts()
+    _failure(api("post", "annotations", token=token, body=_reply(article, pending)), 400, "published annotation")
+    _failure(api("post", "annotations", token=token, body=_reply(article, elsewhere)), 400, "of this article")
+    me = f"acct:author@{tokens.authority()}"
+    private = _reply(article, approved, permissions={"read": [me]})
+    _failure(api("post", "annotations", token=token, body=private), 400, "public")
     assert counts() == before
 
 
