@@ -68,6 +68,8 @@ def _paragraph_label(annotation: Annotation) -> str:
 
 def entry_title(annotation: Annotation) -> str:
     """“Fact-check: Misleading — “the quote…”” (the claim when nothing is quoted) or “Note on ¶3”."""
+    if annotation.parent_id is not None:
+        return xml_text(f"Reply to annotation {annotation.parent_id} on {_paragraph_label(annotation)}")
     excerpt = " ".join((annotation.quote or annotation.claim or "").split())
     excerpt = Truncator(excerpt).words(TITLE_QUOTE_WORDS, truncate="…") if excerpt else ""
     if annotation.is_fact_check:
@@ -81,20 +83,30 @@ def entry_title(annotation: Annotation) -> str:
     return xml_text(title)
 
 
-def entry_content(annotation: Annotation, *, article_url: str) -> str:
+def entry_content(annotation: Annotation, *, article_url: str, base_url: str = "") -> str:
     """The entry's HTML: context, quote, claim, verdict, the sanitised body, evidence."""
     article = annotation.article
     kind = annotation.get_kind_display()
     parts = [
         format_html(
             '<p><strong>{}</strong> on <a href="{}#p-{}">{} of “{}”</a></p>',
-            kind,
+            "Reply" if annotation.parent_id is not None else kind,
             article_url,
             annotation.block.key,
             _paragraph_label(annotation),
             article.title,
         )
     ]
+    if annotation.parent_id is not None:
+        # a reply answers an annotation: its page shows the thread (absolute, like the paragraph's link)
+        parent_url = reverse("annotations:annotation-detail", kwargs={"pk": annotation.parent_id})
+        parts.append(
+            format_html(
+                '<p>In reply to <a href="{}">annotation {}</a>.</p>',
+                absolute(base_url_of(base_url or None), parent_url),
+                annotation.parent_id,
+            )
+        )
     if annotation.anchor_state == Annotation.AnchorState.NEEDS_REANCHORING:
         # as on the article page: never shown as if nothing happened (issue 13)
         what = "fact-check" if annotation.is_fact_check else "note"
@@ -199,7 +211,8 @@ class AnnotationFeed(Feed):
         return [xml_text(tag.name) for tag in item.tag_list]
 
     def item_extra_kwargs(self, item: Annotation) -> dict:
-        return {"content": entry_content(item, article_url=absolute(self.base_url, item.article.get_absolute_url()))}
+        article_url = absolute(self.base_url, item.article.get_absolute_url())
+        return {"content": entry_content(item, article_url=article_url, base_url=self.base_url)}
 
 
 class ArticleAnnotationsFeed(AnnotationFeed):

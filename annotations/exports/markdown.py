@@ -2,8 +2,9 @@
 
 Input is what ``annotations.selectors.article.article_annotations`` returns for an
 anonymous reader (approved, public annotations only, numbered in reading
-order); output is CommonMark with footnotes (``[^n]``, as GitHub, pandoc and
-most editors read them).
+order, each with its thread of replies, nested as lists in its footnote);
+output is CommonMark with footnotes (``[^n]``, as GitHub, pandoc and most
+editors read them).
 
 Everything that came from people (article text, source details, quotes,
 claims, bodies, tags, evidence, user names) is made inert: control
@@ -206,7 +207,40 @@ def _annotation_blocks(annotation: Annotation, *, base_url: str) -> list[str]:
     when = _date(annotation.moderated_at or annotation.created_at)
     permalink = absolute(base_url, annotation.get_absolute_url())
     blocks.append(f"— {who}, {when} · [Permalink]({link_destination(permalink) or permalink})")
+    blocks.extend(_replies(annotation, base_url=base_url))
     return blocks
+
+
+def _item(lines: list[str]) -> str:
+    """A list item holding ``lines`` (blocks separated by blank lines), its continuation lines indented."""
+    text = "\n\n".join(lines)
+    return "- " + "\n".join(("  " + line if line else "") if n else line for n, line in enumerate(text.split("\n")))
+
+
+def _replies(annotation: Annotation, *, base_url: str) -> list[str]:
+    """The replies under ``annotation`` (``thread_children``, from the selector), nested as lists (issue #15)."""
+    children = getattr(annotation, "thread_children", None) or []
+    if not children:
+        return []
+    items = []
+    for reply in children:
+        if reply.deleted_at is not None:
+            lines = ["*A reply deleted by its author.*"]
+        else:
+            who = escape_inline(reply.author.get_username()) if reply.author_id and reply.author else "a former user"
+            permalink = absolute(base_url, reply.get_absolute_url())
+            lines = [
+                f"**Reply** — {who}, {_date(reply.moderated_at or reply.created_at)} · "
+                f"[Permalink]({link_destination(permalink) or permalink})",
+                *body_blocks(reply.body_html),
+            ]
+            tags = [escape_inline(tag.name) for tag in reply.tag_list]
+            if tags:
+                lines.append(f"**Tags:** {', '.join(tags)}")
+        lines.extend(_replies(reply, base_url=base_url))
+        items.append(_item(lines))
+    count = annotation.reply_count
+    return [f"**{count} repl{'y' if count == 1 else 'ies'}:**", "\n".join(items)]
 
 
 def _head(annotation: Annotation) -> str:
@@ -218,6 +252,11 @@ def _head(annotation: Annotation) -> str:
 
 
 def _footnote(annotation: Annotation, *, base_url: str) -> str:
+    if annotation.deleted_at is not None:  # kept for its replies
+        head = f"*An annotation deleted by its author* (on {_paragraph_label(annotation.block)})"
+        body = "\n\n".join(_replies(annotation, base_url=base_url))
+        indented = "\n".join(INDENT + line if line else "" for line in body.split("\n"))
+        return f"[^{annotation.number}]: {head}\n\n{indented}"
     head = _head(annotation) + f" (on {_paragraph_label(annotation.block)})"
     body = "\n\n".join(_annotation_blocks(annotation, base_url=base_url))
     indented = "\n".join(INDENT + line if line else "" for line in body.split("\n"))
@@ -226,6 +265,8 @@ def _footnote(annotation: Annotation, *, base_url: str) -> str:
 
 def _detached(annotation: Annotation, *, base_url: str) -> str:
     """An annotation that lost its place in the text: a list item, not a footnote (nothing in the text refers to it)."""
+    if annotation.deleted_at is not None:
+        return _item(["*An annotation deleted by its author*", *_replies(annotation, base_url=base_url)])
     body = "\n\n".join([_head(annotation), *_annotation_blocks(annotation, base_url=base_url)])
     return "- " + "\n".join(("  " + line if line else "") if n else line for n, line in enumerate(body.split("\n")))
 
@@ -250,7 +291,8 @@ def article_markdown(
         meta.append(_date(article.published_on))
     meta.append(f"Annotated version: <{link_destination(article_url) or article_url}>")
     parts.append("  \n".join(meta))
-    parts.extend(_summary([*annotations, *earlier], is_translation=bool(source and source.is_translation)))
+    counted = [a for a in [*annotations, *earlier] if a.deleted_at is None]  # placeholders hold replies only
+    parts.extend(_summary(counted, is_translation=bool(source and source.is_translation)))
     parts.extend(_provenance(article))
     parts.append("## Text")
     parts.extend(_block(view) for view in block_views)

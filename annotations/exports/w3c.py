@@ -11,7 +11,9 @@ How our rows map onto the Web Annotation Data Model
 (https://www.w3.org/TR/annotation-model/):
 
 * ``motivation`` is ``commenting`` for a note and ``assessing`` for a
-  fact-check.
+  fact-check. A reply (issue #15) is ``replying``, its text a ``TextualBody``
+  with purpose ``replying``, and its ``target`` the IRI of the annotation it
+  answers (``/articles/<slug>/annotations/<id>``), as in the model's examples.
 * The annotation's text is one ``TextualBody`` (purpose ``commenting``,
   ``format`` ``text/markdown``: the text as its author wrote it, in the small
   Markdown subset of ``annotations.rendering``), in the article's language.
@@ -249,8 +251,14 @@ def annotation_to_jsonld(annotation: Annotation, *, base_url: str, context: bool
     text_language = language_tag(article.language)
     site_language = language_tag(settings.LANGUAGE_CODE)
 
+    reply = annotation.parent_id is not None
     bodies: list[JSON] = [
-        _text_body(annotation.body, purpose="commenting", language=text_language, media_type="text/markdown")
+        _text_body(
+            annotation.body,
+            purpose="replying" if reply else "commenting",
+            language=text_language,
+            media_type="text/markdown",
+        )
     ]
     if annotation.is_fact_check:
         verdict = verdict_info(annotation.verdict)
@@ -271,7 +279,7 @@ def annotation_to_jsonld(annotation: Annotation, *, base_url: str, context: bool
         data["canonical"] = annotation.canonical
     if annotation.via:
         data["via"] = annotation.via
-    data["motivation"] = MOTIVATIONS.get(annotation.kind, "commenting")
+    data["motivation"] = "replying" if reply else MOTIVATIONS.get(annotation.kind, "commenting")
     creator = _creator(annotation, base_url=base_url)
     if creator:
         data["creator"] = creator
@@ -279,7 +287,12 @@ def annotation_to_jsonld(annotation: Annotation, *, base_url: str, context: bool
     data["modified"] = iso_datetime(annotation.updated_at)
     data["generator"] = {"id": absolute(base_url, "/"), "type": "Software", "name": settings.SITE_NAME}
     data["body"] = bodies
-    data["target"] = _target(annotation, base_url=base_url)
+    # a reply's target is the annotation it answers, by its IRI (the model's "replying" examples)
+    data["target"] = (
+        annotation_iri(annotation.parent_id, base_url=base_url, article=article)
+        if reply
+        else _target(annotation, base_url=base_url)
+    )
     return data
 
 

@@ -14,7 +14,8 @@ What is read (and what each part becomes):
 
 * ``motivation``: ``commenting`` → a note, ``assessing`` → a fact-check
   (also when absent and a body has purpose ``assessing``); ``tagging`` may
-  accompany either. Any other of the model's motivations: 422.
+  accompany either; ``replying`` → a reply, whose one target is the IRI of the
+  annotation it answers (``create_reply``). Any other of the model's motivations: 422.
 * ``body``: a ``TextualBody`` with purpose ``commenting`` (or none) → the
   text (``text/plain`` or ``text/markdown``); ``tagging`` → a tag;
   ``assessing`` → the verdict (its value, ``misleading``, its label,
@@ -48,7 +49,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, resolve, reverse
 
 from annotations.models import Annotation
 from annotations.models.annotation import absolute_iri
@@ -107,6 +108,8 @@ class TargetInput:
     # offsets over the whole article's text (a top-level TextPositionSelector)
     article_start: int | None = None
     article_end: int | None = None
+    # a reply (motivation replying): the annotation of this site it answers, by its IRI (issue #15)
+    reply_to: int | None = None
 
 
 @dataclass(frozen=True)
@@ -177,13 +180,15 @@ def parse_annotation(data: Any, *, article_of_url) -> AnnotationInput:
     for motivation in motivations:
         if motivation not in MODEL_MOTIVATIONS:
             raise _bad(f"Unknown motivation '{motivation}': the model's are {', '.join(sorted(MODEL_MOTIVATIONS))}.")
-        if motivation not in ("commenting", "assessing", "tagging"):
+        if motivation not in ("commenting", "assessing", "tagging", "replying"):
             raise _unprocessable(
                 f"Motivation '{motivation}' is not supported here: use 'commenting' for a note or 'assessing' "
                 "for a fact-check (with 'tagging' bodies for tags)."
             )
 
     parts = _bodies(data.get("body"))
+    if "replying" in motivations:
+        return _reply(data, parts, motivations, article_of_url=article_of_url, canonical=canonical, via=via)
     if "assessing" in motivations or (not motivations and parts["verdict"]):
         kind = Annotation.Kind.FACT_CHECK
     else:
@@ -208,6 +213,52 @@ def parse_annotation(data: Any, *, article_of_url) -> AnnotationInput:
         canonical=canonical,
         via=via,
     )
+
+
+def _reply(data: dict, parts: dict, motivations: list[str], *, article_of_url, canonical: str, via: str):
+    """A reply (motivation ``replying``, with ``tagging`` bodies for tags): a text body and one target, the IRI of
+    the annotation of this site it answers (``/articles/<slug>/annotations/<id>``)."""
+    if set(motivations) - {"replying", "tagging"}:
+        raise _unprocessable("A reply's motivation is 'replying' alone (with 'tagging' bodies for tags).")
+    if parts["verdict"] or parts["claim"] or parts["evidence"]:
+        raise _unprocessable("A reply is a note: no verdict, claim or evidence.")
+    targets = _list(data.get("target"))
+    if len(targets) != 1:
+        raise _unprocessable("A reply has exactly one target: the IRI of the annotation it answers.")
+    target = targets[0]
+    if isinstance(target, dict):
+        target = target.get("id", target.get("source"))
+    iri = _string(target, "A reply's target (the IRI of an annotation)")
+    found = _annotation_of_iri(iri, article_of_url=article_of_url)
+    if found is None:
+        raise _unprocessable(
+            f"The target {iri!r} is not an annotation of this site (/articles/<slug>/annotations/<id>)."
+        )
+    slug, pk = found
+    return AnnotationInput(
+        kind=Annotation.Kind.NOTE,
+        body=parts["text"],
+        target=TargetInput(article_slug=slug, reply_to=pk),
+        tags=parts["tags"],
+        id=data.get("id"),
+        canonical=canonical,
+        via=via,
+    )
+
+
+def _annotation_of_iri(iri: str, *, article_of_url) -> tuple[str, int] | None:
+    """(article slug, annotation id) of an annotation IRI of this site; its host is checked by
+    ``article_of_url`` on the article's own address."""
+    try:
+        parts = urlsplit(iri)
+        match = resolve(parts.path)
+    except (ValueError, Resolver404):
+        return None
+    if match.view_name != "annotations:article-annotation":
+        return None
+    slug, pk = match.kwargs["slug"], match.kwargs["pk"]
+    article_url = f"{parts.scheme}://{parts.netloc}{reverse('articles:article-detail', kwargs={'slug': slug})}"
+    return (slug, pk) if article_of_url(article_url) == slug else None
 
 
 def _iri(value: Any, what: str) -> str:
@@ -275,7 +326,7 @@ def _bodies(value: Any) -> dict:
         media_type = body.get("format")
         if media_type is not None and media_type not in TEXT_FORMATS:
             raise _unprocessable(f"A TextualBody's format must be text/plain or text/markdown, not {media_type!r}.")
-        if purpose in (None, "commenting"):
+        if purpose in (None, "commenting", "replying"):  # replying: a reply's text (issue #15)
             if parts["text"] is not None:
                 raise _unprocessable("Give one commenting body (the note, or the fact-check's explanation).")
             parts["text"] = text
@@ -439,7 +490,10 @@ class ResolvedTarget:
 
 
 def resolve_target(article: Article, target: TargetInput) -> ResolvedTarget:
-    """The paragraph and quote ``target`` names in ``article``'s current text. ProtocolError (409, 422)."""
+    """The paragraph and quote ``target`` names in ``article``'s current text. ProtocolError (409, 422).
+    A reply's paragraph is its parent's (``create_annotation`` with ``parent``): nothing to find."""
+    if target.reply_to is not None:
+        return ResolvedTarget(block_key="", quote=QuoteInput())
     if target.block_key is not None:
         quote = QuoteInput(
             exact=target.exact or "", start=target.start, end=target.end, prefix=target.prefix, suffix=target.suffix

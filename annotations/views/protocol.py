@@ -279,7 +279,13 @@ def _load(*, pk: int, slug: str):
 def _visible(annotation: Annotation | None, user) -> bool:
     if annotation is None:
         return False
-    return annotation.is_public_and_approved or (user.is_authenticated and annotation.author_id == user.pk)
+    if user.is_authenticated and annotation.author_id == user.pk:
+        return True
+    # a reply only in a thread readers see, never a deleted placeholder (issue #15: the readers' rule)
+    simple = annotation.parent_id is None and annotation.deleted_at is None
+    return annotation.is_public_and_approved and (
+        simple or Annotation.objects.readable().filter(pk=annotation.pk).exists()
+    )
 
 
 def representation(annotation: Annotation, *, base_url: str, user) -> dict:
@@ -386,6 +392,7 @@ def _create(request: HttpRequest, slug: str) -> HttpResponse:
                 evidence=parsed.evidence,
                 canonical=parsed.canonical,
                 via=parsed.via,
+                parent=parsed.target.reply_to,  # a reply (motivation replying, issue #15), or None
             )
     except ProtocolError as error:
         return _from_error(error, allow=CONTAINER_ALLOW)

@@ -54,7 +54,7 @@ from django.views.decorators.csrf import csrf_exempt
 from annotations.caching import article_cached_value
 from annotations.exports import w3c
 from annotations.exports.links import base_url_of
-from annotations.models import Annotation
+from annotations.models import Annotation, thread_q
 from articles.models import Article
 
 ALLOWED_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -224,7 +224,8 @@ def container_preference(prefer: str, iris_param: bool | None) -> tuple[bool, bo
 
 
 def _public_annotations(article: Article) -> QuerySet[Annotation]:
-    return Annotation.objects.public().filter(article=article)
+    """Approved and public, replies in a thread readers see included (issue #15), placeholders left out."""
+    return Annotation.objects.public().filter(article=article, deleted_at__isnull=True).filter(thread_q())
 
 
 def _page_items(annotations: QuerySet[Annotation], *, article: Article, page: int, size: int, iris: bool) -> list:
