@@ -9,6 +9,7 @@ from django.urls import path
 from annotations import services
 from annotations.admin import moderation as admin_moderation
 from annotations.admin import reanchor as admin_reanchor
+from annotations.admin import replies as admin_replies
 from annotations.admin.filters import ArticleFilter, AuthorFilter, FlaggedFilter, TagFilter
 from annotations.admin.paginator import EstimatedCountPaginator, is_unfiltered
 from annotations.forms import EvidenceURLField, small_int
@@ -223,6 +224,7 @@ class AnnotationAdmin(admin.ModelAdmin):
         "verdict",
         "visibility",
         FlaggedFilter,
+        admin_replies.ReplyFilter,
         admin_reanchor.AnchorStateFilter,
         TagFilter,
         ArticleFilter,
@@ -232,6 +234,7 @@ class AnnotationAdmin(admin.ModelAdmin):
     search_fields = ["body", "quote", "claim", "author__username", "tags__name"]
     list_select_related = ["article", "block", "author"]
     readonly_fields = [
+        admin_replies.reply_to_link,
         "status",
         "moderated_by",
         "moderated_at",
@@ -282,6 +285,22 @@ class AnnotationAdmin(admin.ModelAdmin):
             queryset, per_page, orphans, allow_empty_first_page, estimate=is_unfiltered(request)
         )
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or obj.parent_id is None:
+            return fieldsets
+        # a reply: what it answers (read-only: it stays in its thread), its text and tags; no quote, kind,
+        # visibility or fact-check part (a reply is a public note)
+        replaced = {
+            "Target": [admin_replies.reply_to_link, "article", "block"],
+            "Annotation": ["body", "tags"],
+        }
+        return [
+            (name, {**options, "fields": replaced.get(name, options["fields"])})
+            for name, options in fieldsets
+            if name != "Fact-check"
+        ]
+
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None and obj.author_id != request.user.pk:
@@ -330,7 +349,7 @@ class AnnotationAdmin(admin.ModelAdmin):
         data = form.cleaned_data
         common = {
             "block_key": data["block"].key,
-            "kind": data["kind"],
+            "kind": data.get("kind", form.instance.kind),  # a reply's form has no kind: it stays a note
             "body": data["body"],
             "tags": data.get("tags") or [],
             "quote": form.quote_input,
@@ -395,6 +414,11 @@ class AnnotationAdmin(admin.ModelAdmin):
                 "anchor-decide/",
                 self.admin_site.admin_view(lambda r: admin_reanchor.anchor_decide_view(self, r)),
                 name="annotations_annotation_anchor_decide",
+            ),
+            path(
+                "<path:object_id>/reply/",
+                self.admin_site.admin_view(lambda r, object_id: admin_replies.reply_view(self, r, object_id)),
+                name="annotations_annotation_reply",
             ),
             path(
                 "<path:object_id>/reanchor/",

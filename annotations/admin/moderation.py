@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from annotations.admin.replies import attach_thread_context
 from annotations.forms import ModerationDecisionForm, small_int
 from annotations.models import Annotation
 from annotations.selectors.anchor_review import anchor_review_items
@@ -35,6 +36,9 @@ def queue_view(model_admin, request):
     if not moderation.can_moderate(request.user):
         raise PermissionDenied
     queryset = moderation_queue()
+    replies_only = request.GET.get("replies") == "1"  # the "Replies" filter (issue #15)
+    if replies_only:
+        queryset = queryset.filter(parent__isnull=False)
     after = request.GET.get("after", "")
     after_pk = small_int(after)
     if after_pk is not None:
@@ -49,12 +53,14 @@ def queue_view(model_admin, request):
     rows = rows[:QUEUE_PAGE_SIZE]
     for annotation in rows:
         annotation.segments = highlight_segments(annotation.block.text, [annotation])
+    attach_thread_context(rows)  # a reply is judged with the thread it answers
     context = {
         **model_admin.admin_site.each_context(request),
         "title": "Moderation queue",
         "opts": model_admin.model._meta,
         "annotations": rows,
         "next_after": rows[-1].pk if has_more and rows else None,
+        "replies_only": replies_only,
         "decide_url": reverse("admin:annotations_annotation_decide"),
         # the "text changed" section heads the first page only
         "review_items": anchor_review_items() if after_pk is None else [],
