@@ -285,19 +285,6 @@ class Annotation(models.Model):
     canonical = models.CharField(max_length=1000, blank=True, editable=False, validators=[absolute_iri])
     via = models.CharField(max_length=1000, blank=True, editable=False, validators=[absolute_iri])
 
-    # discussion: a reply answers another annotation (issue #15). RESTRICT: an annotation with answers is never
-    # deleted on its own (its author's delete keeps the thread readable), but deleting the article takes the
-    # whole thread with it.
-    parent = models.ForeignKey(
-        "self", on_delete=models.RESTRICT, null=True, blank=True, related_name="replies", verbose_name="reply to"
-    )
-
-    # W3C Web Annotation Protocol (annotations.services.w3c_input): the IRI a client gave as the annotation's
-    # canonical identity, and the IRI it was copied from, kept and emitted back unchanged
-    # (any absolute IRI: a canonical is often a urn:uuid:)
-    canonical = models.CharField(max_length=1000, blank=True, editable=False, validators=[absolute_iri])
-    via = models.CharField(max_length=1000, blank=True, editable=False, validators=[absolute_iri])
-
     tags = TaggableManager(through=TaggedAnnotation, blank=True)
 
     objects = AnnotationQuerySet.as_manager()
