@@ -143,6 +143,23 @@ def test_moved_paragraph_is_paired_by_the_second_pass():
     check_invariants(result, 5, 5)
 
 
+@pytest.mark.parametrize("direction", ["forward", "back"])
+def test_an_identical_paragraph_moved_far_is_the_one_marked_moved(direction):
+    """Two sets of identical paragraphs keep their order equally well ({harbour, festival} and {harbour, school}
+    below): the paragraph that jumped furthest is the moved one, so its in-order neighbours stay same and
+    reworded (the chain's tie went to the earliest copy position, which marked two paragraphs moved)."""
+    river = RIVER.replace("Floods used to reach", "Floods once reached")  # reworded, in place
+    if direction == "forward":  # the festival, last in the original, moved up to second
+        copy, original = [HARBOUR, FESTIVAL, SCHOOL, river], [HARBOUR, SCHOOL, RIVER, FESTIVAL]
+        expected = [(SAME, (0,), (0,)), (MOVED, (1,), (3,)), (SAME, (2,), (1,)), (REWORDED, (3,), (2,))]
+    else:  # the school, second in the original, moved down to last
+        copy, original = [HARBOUR, river, FESTIVAL, SCHOOL], [HARBOUR, SCHOOL, RIVER, FESTIVAL]
+        expected = [(SAME, (0,), (0,)), (REWORDED, (1,), (2,)), (SAME, (2,), (3,)), (MOVED, (3,), (1,))]
+    result = align(copy, original)
+    assert kinds(result) == expected
+    check_invariants(result, 4, 4)
+
+
 def test_unrelated_short_blocks_are_not_moved_pairs():
     # out of order, similar but too short to be recognisably the same paragraph
     result = align(["Updated 10 am", HARBOUR], [HARBOUR, "Updated 11 am"])

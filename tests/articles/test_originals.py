@@ -303,3 +303,33 @@ def test_the_alignment_is_cached_by_both_texts(copy_article, django_assert_num_q
         assert calls == [1]
     finally:
         selectors.alignment.align = real
+
+
+# ---------------------------------------------------------------- backups
+
+
+def test_the_original_and_its_corrections_survive_a_backup_and_restore(copy_article, editor, tmp_path):
+    attach_original(article=copy_article, text=ORIGINAL, actor=editor, rights=OriginalRights.EXCERPTS)
+    attach_original(article=copy_article, text=ORIGINAL.replace("warm bread", "bread"), actor=editor)
+    okeys = list(OriginalText.objects.get().blocks.current().values_list("key", flat=True))
+    save_correction(article=copy_article, copy_keys=["k001"], original_keys=[okeys[0]], actor=editor)
+    before = original_alignment(article=copy_article)
+
+    def rows():
+        return (
+            list(OriginalText.objects.values_list("pk", "article_id", "coverage", "version")),
+            list(OriginalBlock.objects.order_by("pk").values_list("pk", "key", "position", "text", "removed_at")),
+            list(OriginalRevision.objects.order_by("pk").values_list("pk", "number", "changes", "created_by")),
+            list(AlignmentCorrection.objects.values_list("pk", "copy_keys", "original_keys", "created_by")),
+            list(Source.objects.values_list("pk", "original_rights")),
+        )
+
+    saved = rows()
+    path = tmp_path / "backup.json.gz"
+    call_command("backup", str(path), stdout=StringIO())
+    Article.objects.all().delete()
+    assert not OriginalText.objects.exists() and not AlignmentCorrection.objects.exists()
+    call_command("restore", str(path), stdout=StringIO())
+    assert rows() == saved
+    after = original_alignment(article=Article.objects.get())
+    assert after.alignment == before.alignment and after.dropped == []
