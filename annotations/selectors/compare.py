@@ -53,6 +53,8 @@ LABELS = {
 # rows whose words differ from the original's: a "fact-check this drift" link and a place in the summary
 DRIFTING = {alignment.REWORDED, alignment.SPLIT, alignment.MERGED, alignment.MOVED}
 LARGEST_DRIFTS = 5
+# at most this many rows for a run of consecutive paragraphs left out of the copy (the last one counts the rest)
+OMITTED_RUN_SHOWN = 3
 # the annotate form's limits (a quote up to 1000 characters is prefilled; an evidence excerpt up to 2000)
 QUOTE_MAX = 1000
 EXCERPT_MAX = 2000
@@ -70,6 +72,7 @@ class CompareRow:
     changes: SafeString | None = None  # the word-level differences, <del>/<ins>
     fact_check_url: str = ""  # the annotate form, prefilled (for signed-in readers)
     original_key: str = ""  # the first of the original's blocks of this row (withheld or not)
+    more_omitted: int = 0  # a row standing for this many more left-out paragraphs (``_bounded``)
 
     @property
     def label(self) -> str:
@@ -186,6 +189,40 @@ def _fact_check_url(article: Article, row: CompareRow, source) -> str:
     return f"{url}?{urlencode({k: v for k, v in params.items() if v})}"
 
 
+def _bounded(rows: list[CompareRow]) -> list[CompareRow]:
+    """``rows`` with each run of more than ``OMITTED_RUN_SHOWN`` consecutive left-out rows cut to its first
+    ones and a row counting the rest: a copy of a few paragraphs of a long original (an excerpt, 50 times
+    shorter) stays a page about the copy, the size of the copy, not of the original."""
+    out: list[CompareRow] = []
+    run: list[CompareRow] = []
+
+    def flush() -> None:
+        if len(run) > OMITTED_RUN_SHOWN:
+            out.extend(run[: OMITTED_RUN_SHOWN - 1])
+            rest = run[OMITTED_RUN_SHOWN - 1 :]
+            out.append(
+                CompareRow(
+                    kind=alignment.OMITTED,
+                    copy=[],
+                    original=[],
+                    more_omitted=len(rest),
+                    original_key=rest[0].original_key,
+                )
+            )
+        else:
+            out.extend(run)
+        run.clear()
+
+    for row in rows:
+        if row.kind == alignment.OMITTED and not row.copy:
+            run.append(row)
+            continue
+        flush()
+        out.append(row)
+    flush()
+    return out
+
+
 def compare_article(*, article: Article, user, block_views: list[BlockView]) -> Comparison | None:
     """The copy (``block_views``, in reading order) aligned with the article's original, as ``user`` may read
     it; None when no original is stored (see the module docstring for the rights and the queries)."""
@@ -248,6 +285,7 @@ def compare_article(*, article: Article, user, block_views: list[BlockView]) -> 
             summary.not_stored += 1
     drifting = [(k, r) for k, r in enumerate(rows) if r.kind in DRIFTING and r.drift]
     summary.largest = [r for _, r in sorted(drifting, key=lambda kr: (-kr[1].drift, kr[0]))][:LARGEST_DRIFTS]
+    rows = _bounded(rows)
     return Comparison(
         original=original,
         rights=rights,

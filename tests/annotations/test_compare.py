@@ -254,3 +254,22 @@ def test_compare_queries_do_not_grow_with_paragraphs(client, make_article, djang
         )
         counts.append(_queries(client, compare_url(article)))
     assert counts[0] == counts[1]
+
+
+def test_a_long_run_left_out_is_cut_to_a_few_rows_and_a_count(client, make_article, set_text):
+    """A copy of three paragraphs of a 150-paragraph original (50 times longer) is a page about the copy."""
+    original = [
+        f"Paragraph {i} of the long original tells of subject number {i * 13} and its {i} details." for i in range(150)
+    ]
+    article = make_article("An excerpt", slug="excerpt", paragraphs=3)
+    for n, i in enumerate((10, 11, 120), start=1):
+        set_text(article, f"k{n:03d}", original[i])
+    attach_original(article=article, text="\n\n".join(original), rights=OriginalRights.READERS)
+    html = client.get(compare_url(article)).content.decode()
+    kinds = re.findall(r'<li class="compare-row compare-([a-z_]+)"', html)
+    # runs: 0-9, 12-119 and 121-149 left out, each as two rows and a count; the three paragraphs the same
+    assert kinds == ["omitted"] * 3 + ["same"] * 2 + ["omitted"] * 3 + ["same"] + ["omitted"] * 3
+    assert "And 8 more paragraphs of the original" in html and "And 106 more paragraphs" in html
+    assert original[50] not in html
+    summary = re.search(r'<div class="drift-summary">.*?</div>', html, re.DOTALL).group(0)
+    assert "left out of this copy: 147" in summary
