@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from annotations.models import Annotation, ModerationLog
+from annotations.models import MAX_REPLY_DEPTH, Annotation, ModerationLog
 from annotations.rendering import mentioned_users
 from notifications.models import Kind
 from notifications.notices import notify_user
@@ -64,17 +64,23 @@ def _reachable(user) -> bool:
 
 
 def _thread_readable(annotation: Annotation) -> bool:
-    """Readers can see it: public, approved, on a published article, and so is every annotation it answers."""
-    seen = 0
-    node = annotation
-    while node is not None:
-        if not node.is_public_and_approved or not node.article.is_published:
+    """Readers can see it: public, approved, on a published article, and so is every annotation it answers
+    (a thread is on one article; its ancestors are loaded with it, ``THREAD``)."""
+    if not annotation.article.is_published or annotation.deleted_at is not None:
+        return False
+    node, seen = annotation, 0
+    while node is not None:  # a deleted annotation above keeps its thread readable ("deleted" placeholder)
+        if not node.is_public_and_approved:
             return False
         seen += 1
-        if seen > 50:  # a cycle cannot be saved, but never loop on one
+        if seen > MAX_REPLY_DEPTH + 1:  # deeper than a thread can be: never loop on bad data
             return False
         node = node.parent
     return True
+
+
+# the annotation a reply answers, up to the depth limit, and its author (whom the reply notice goes to)
+THREAD = ["parent__author", "__".join(["parent"] * MAX_REPLY_DEPTH)]
 
 
 def on_published(annotation: Annotation) -> None:
@@ -92,7 +98,7 @@ def on_published(annotation: Annotation) -> None:
     """
     if not annotation.is_public_and_approved:
         return
-    annotation = Annotation.objects.select_related("author", "article", "parent__author").get(pk=annotation.pk)
+    annotation = Annotation.objects.select_related("author", "article", *THREAD).get(pk=annotation.pk)
     if not _thread_readable(annotation):
         return
     writer = annotation.author

@@ -171,3 +171,39 @@ def test_reply_notices_that_are_not_sent(
         moderation.approve(annotation=answer, actor=moderator)
     assert OutgoingEmail.objects.filter(kind="reply").count() == 0
     assert [m.subject for m in mail.outbox if "replied" in m.subject] == []
+
+
+def test_a_reply_through_create_reply_tells_the_parents_author_and_the_mentioned(
+    django_capture_on_commit_callbacks, parent_note, author, moderator, make_user, settings
+):
+    settings.SITE_URL = "https://fact.example"
+    make_user("cy")
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = annotation_services.create_reply(author=author, parent=parent_note, body="@cy knows the source.")
+    assert answer.status == Status.PENDING and mail.outbox == []
+    with django_capture_on_commit_callbacks(execute=True):
+        moderation.approve(annotation=answer, actor=moderator)
+    [reply_notice] = sent_to("ana@example.com")
+    [mention] = sent_to("cy@example.com")
+    assert "author replied to your note" in reply_notice.subject
+    assert "author mentioned you" in mention.subject and "mentioned you in a reply" in mention.body
+    assert f"https://fact.example/annotations/{answer.pk}/" in mention.body
+    answer.refresh_from_db()
+    assert '<a href="/users/cy/" class="mention"' in answer.body_html
+
+
+@pytest.mark.parametrize("depth", [1, 3])
+def test_a_reply_notice_costs_the_same_queries_at_any_depth(
+    depth, make_annotation, parent_note, author, django_assert_num_queries
+):
+    from annotations.services.notify import on_published
+
+    reply = parent_note
+    for level in range(depth):
+        reply = make_reply(make_annotation, reply, author if level % 2 == 0 else parent_note.author, body="No names.")
+    # the reply with its article, its author and the thread above it with the parent's author (one query); the
+    # notice: already e-mailed?, already collected?, the choice, the outbox row (get_or_create: select,
+    # savepoint, insert, release)
+    with django_assert_num_queries(8):
+        on_published(reply)
+    assert OutgoingEmail.objects.filter(kind="reply").count() == 1
