@@ -74,3 +74,17 @@ def test_a_mistranslation_fact_check_from_a_drift_in_two_clicks(
     assert annotation.quote and annotation.quote in annotation.block.text
     assert "could save about 180,000 euros" in annotation.evidence.get().excerpt
     expect(page.locator(".messages")).to_contain_text("fact-check")
+
+
+def test_compare_view_in_print(make_page, demo_data, live_url, login, demo_passwords):
+    page = make_page(viewport={"width": 600, "height": 1000})  # narrower than the phone breakpoint
+    login(page, "alice", demo_passwords["alice"])
+    page.goto(live_url(COMPARE))
+    page.emulate_media(media="print")
+    reworded = page.locator("li.compare-reworded").first
+    copy_box = reworded.locator(".compare-copy").bounding_box()
+    original_box = reworded.locator(".compare-original").bounding_box()
+    assert original_box["x"] > copy_box["x"] + copy_box["width"] - 1  # side by side on paper
+    expect(reworded.locator("del").first).to_be_visible()
+    expect(page.locator("a.fact-check-drift").first).to_be_hidden()  # tools are not printed
+    expect(page.locator("form.reading-controls")).to_be_hidden()
