@@ -171,6 +171,14 @@ def test_a_reader_creates_edits_and_deletes_a_note_in_the_sidebar(page, live_url
     expect(_cards(sidebar)).to_have_count(0)
     assert not Annotation.objects.filter(pk=annotation.pk).exists()
     expect(page.locator("hypothesis-highlight")).to_have_count(0)
+
+    # the sidebar's Log out is the site's (a POST with the page's CSRF token), back to the article, logged out
+    sidebar.get_by_role("button", name="bob").click()
+    with page.expect_navigation():
+        sidebar.get_by_role("menuitem", name="Log out").click()
+    expect(page).to_have_url(live_url(f"{demo_data.get_absolute_url()}?client=hypothesis"))
+    expect(page.locator(".site-header")).not_to_contain_text("Signed in as")
+    expect(page.frame_locator(SIDEBAR).get_by_role("button", name="Log in")).to_be_visible(timeout=20_000)
     assert problems == []
 
 
