@@ -88,3 +88,19 @@ def test_compare_view_in_print(make_page, demo_data, live_url, login, demo_passw
     expect(reworded.locator("del").first).to_be_visible()
     expect(page.locator("a.fact-check-drift").first).to_be_hidden()  # tools are not printed
     expect(page.locator("form.reading-controls")).to_be_hidden()
+
+
+def test_the_originals_admin_page_is_axe_clean(
+    page, demo_data, live_url, login, demo_passwords, assert_no_serious_violations
+):
+    from django.urls import reverse
+
+    from articles.models import Article
+
+    login(page, "editor", demo_passwords["editor"])
+    article = Article.objects.get(slug=SYNTHETIC_SLUG)
+    page.goto(live_url(reverse("admin:articles_article_original", args=[article.pk])))
+    expect(page.get_by_role("table", name="How each paragraph of the copy pairs with the original’s")).to_contain_text(
+        "moved"
+    )
+    assert_no_serious_violations(page)
