@@ -58,6 +58,9 @@ OMITTED_RUN_SHOWN = 3
 # the annotate form's limits (a quote up to 1000 characters is prefilled; an evidence excerpt up to 2000)
 QUOTE_MAX = 1000
 EXCERPT_MAX = 2000
+# a prefilled link stays under the request line that servers accept (gunicorn: 4,094 bytes by default)
+URL_MAX = 3500
+SHORT_QUOTE = 300
 
 
 @dataclass
@@ -178,15 +181,35 @@ def _fact_check_url(article: Article, row: CompareRow, source) -> str:
         "quote": quote,
         "claim": quote or copy_text[:300],
         # a first draft of the explanation, for the annotator to check and complete
-        "body": "This copy drifts from the original here. The original reads:\n\n> "
-        + original_text[:1500].replace("\n\n", "\n>\n> "),
+        "body": "This copy drifts from the original here: compare with the original's passage (the evidence below).",
         "tags": "translation",
         "evidence_excerpt": original_text[:EXCERPT_MAX],
         "evidence_url": source.original_url if source else "",
         "evidence_title": (source.original_title or "The original") if source else "The original",
     }
     url = reverse("annotations:annotation-create", kwargs={"slug": article.slug, "key": copy_block.key})
-    return f"{url}?{urlencode({k: v for k, v in params.items() if v})}"
+    return _fitted(url, params)
+
+
+def _fitted(url: str, params: dict[str, str]) -> str:
+    """``url`` with ``params`` as its query, within ``URL_MAX`` characters: a long quote gives way to the whole
+    paragraph (no quote), then the evidence excerpt is cut at a word, marked with "…"."""
+    params = {k: v for k, v in params.items() if v}
+
+    def build() -> str:
+        return f"{url}?{urlencode(params)}"
+
+    found = build()
+    if len(found) > URL_MAX and params.get("quote") and len(params["quote"]) > SHORT_QUOTE:
+        params.pop("quote")
+        params["claim"] = params["claim"][:SHORT_QUOTE]
+        found = build()
+    excerpt = params.get("evidence_excerpt", "")
+    while len(found) > URL_MAX and excerpt:
+        excerpt = excerpt[: int(len(excerpt) * 0.8)].rsplit(" ", 1)[0]
+        params["evidence_excerpt"] = excerpt + " …"
+        found = build()
+    return found
 
 
 def _bounded(rows: list[CompareRow]) -> list[CompareRow]:

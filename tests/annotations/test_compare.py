@@ -273,3 +273,20 @@ def test_a_long_run_left_out_is_cut_to_a_few_rows_and_a_count(client, make_artic
     assert original[50] not in html
     summary = re.search(r'<div class="drift-summary">.*?</div>', html, re.DOTALL).group(0)
     assert "left out of this copy: 147" in summary
+
+
+def test_a_drift_link_stays_within_a_request_line_servers_accept(client, make_article, set_text, author):
+    """gunicorn refuses a request line over 4,094 bytes: a long passage is cut (marked "…") to fit."""
+    words = " ".join(f"wörd{i} «quoted» & more" for i in range(400))  # escapes to several bytes a character
+    article = make_article("Long", slug="long", paragraphs=1)
+    set_text(article, "k001", "Intro. " + words + " and the copy's own ending here.")
+    attach_original(
+        article=article, text="Preface. " + words + " and the original's ending.", rights=OriginalRights.READERS
+    )
+    client.force_login(author)
+    html = client.get(compare_url(article)).content.decode()
+    url = re.search(r'class="fact-check-drift" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    assert len(url) <= 3500
+    query = parse_qs(urlsplit(url).query)
+    assert query["evidence_excerpt"][0].endswith(" …") and query["verdict"] == ["mistranslation"]
+    assert client.get(url).status_code == 200
