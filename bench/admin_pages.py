@@ -48,37 +48,6 @@ def _moderator():
     return user
 
 
-def grow(target: int) -> None:
-    """Copy the filler articles' annotations (with fresh timestamps spread over a year) until ``target`` rows."""
-    from django.db import connection
-    from seed_articles import FILLER_SLUG
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*), max(id) FROM annotations_annotation")
-        count, _ = cursor.fetchone()
-        columns = [
-            f.name
-            for f in connection.introspection.get_table_description(cursor, "annotations_annotation")
-            if f.name != "id"
-        ]
-        while count < target:
-            n = min(100_000, target - count)
-            names = ", ".join(columns)
-            picked = ", ".join(
-                "now() - random() * interval '365 days'" if c in ("created_at", "updated_at") else c for c in columns
-            )
-            cursor.execute(
-                f"INSERT INTO annotations_annotation ({names}) SELECT {picked} FROM annotations_annotation "
-                "WHERE article_id IN (SELECT id FROM articles_article WHERE slug LIKE %s) ORDER BY id LIMIT %s",
-                [FILLER_SLUG.split("{")[0] + "%", n],
-            )
-            if cursor.rowcount <= 0:
-                raise SystemExit("no filler annotations to copy: seed the database with seed.py first")
-            count += cursor.rowcount
-            print(f"annotations: {count:,}", flush=True)
-        cursor.execute("ANALYZE annotations_annotation")
-
-
 def measure(rounds: int, explain: bool, explain_ms: float, pages: list[str], username: str = "") -> None:
     from django.conf import settings
     from django.db import connection
@@ -139,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
 
     django.setup()
     if args.grow_to:
+        from scale import grow  # bench/scale.py, shared with article_scale.py and run.py --scale
+
         grow(args.grow_to)
     measure(args.rounds, args.explain, args.explain_ms, args.pages, args.user)
     return 0

@@ -9,6 +9,7 @@ import secrets
 import socket
 import time
 
+import site_size
 from common import BENCH_DIR, PYTHON, RESULTS_DIR, log, run_subprocess
 from database import Database
 from phases import SAMPLE_PATH, Context, cold_render, read_phase, static_check
@@ -144,6 +145,11 @@ class Bench:
             )
             write_phase(ctx)
             results.memory_end = server.worker_memory()
+            if args.scale:  # the large article's own surfaces before and after the site grows (site_size.py)
+                results.phases["scale"] = {"seeded_annotations": self.info.get("counts", {}).get("annotations", 0)}
+                site_size.before(ctx)
+                site_size.grow(ctx, args.scale)
+                site_size.after(ctx, args.scale)
             report(
                 results,
                 size=size,

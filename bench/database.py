@@ -91,3 +91,17 @@ class Database:
 
             with psycopg.connect(self.url, autocommit=True, connect_timeout=5) as conn:
                 conn.execute("UPDATE articles_article SET updated_at = clock_timestamp() WHERE id = %s", [article_id])
+
+    def busiest_paragraph(self, article_id: int) -> str:
+        """The key of the article's paragraph with the most annotations (its paragraph page is the heaviest)."""
+        sql = (
+            "SELECT b.key FROM articles_block b JOIN annotations_annotation a ON a.block_id = b.id "
+            "WHERE b.article_id = {p} GROUP BY b.id, b.key ORDER BY count(*) DESC, b.id LIMIT 1"
+        )
+        if self.kind == "sqlite":
+            with sqlite3.connect(self.path, timeout=20) as conn:
+                return conn.execute(sql.format(p="?"), [article_id]).fetchone()[0]
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True, connect_timeout=5) as conn:
+            return conn.execute(sql.format(p="%s"), [article_id]).fetchone()[0]

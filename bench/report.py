@@ -117,6 +117,14 @@ def report(
             f"large article cold render < {GOAL_COLD_SECONDS} s: median {med:.2f} s, slowest {cold['p95'] / 1000:.2f} s "
             f"({'%.2f s under' % (GOAL_COLD_SECONDS - med) if med < GOAL_COLD_SECONDS else '%.2f s over' % (med - GOAL_COLD_SECONDS)})",
         )
+    scale_lines: list[str] = []
+    if "scale" in results.phases:  # run.py --scale: the large article's surfaces at both sizes (site_size.py)
+        from site_size import table
+
+        seeded_total = results.phases["scale"].get("seeded_annotations", 0)
+        scale_lines, scale_goals = table(results.phases, args.scale, seeded_total)
+        for ok, text in scale_goals:
+            goal(ok, text)
     total = sum(r.get("n", 0) for r in rows if not r.get("na"))
     errors = sum(r.get("errors", 0) for r in rows if not r.get("na"))
     goal(errors == 0, f"zero errors: {errors} of {total:,} requests")
@@ -163,6 +171,7 @@ def report(
         "",
         *lines,
         "",
+        *([*scale_lines, ""] if scale_lines else []),
         "Goals",
         *goals,
         "",

@@ -3,6 +3,7 @@
     .venv/bin/python bench/run.py            # full: ~10 minutes on 2 cores
     .venv/bin/python bench/run.py --quick    # smoke run: small data, short phases (~1 minute)
     .venv/bin/python bench/run.py --sqlite   # SQLite and the local-memory cache instead
+    .venv/bin/python bench/run.py --scale 1000000   # then the large article's surfaces again at 1M annotations
 
 By default it benchmarks the production set-up: PostgreSQL (``DATABASE_URL``,
 or the server on 127.0.0.1:5432 as user postgres when that answers) and Redis
@@ -132,9 +133,21 @@ def main(argv: list[str] | None = None) -> int:
         default="timeout=20&transaction_mode=IMMEDIATE",
         help='query string of the SQLite DATABASE_URL ("" for Django\'s defaults)',
     )
+    parser.add_argument(
+        "--scale",
+        type=int,
+        default=0,
+        metavar="N",
+        help="after the phases, time the large article's own surfaces cold, grow the site to N annotations "
+        "(e.g. 1000000; PostgreSQL), and time them again (bench/site_size.py): each within 1.2× of its first figure",
+    )
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
     _production_defaults(args)
+    if args.scale and not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://", "pgsql://")):
+        parser.error("--scale needs PostgreSQL (DATABASE_URL): the site grows with INSERT … SELECT")
+    if args.scale and args.keep_db:
+        parser.error("--scale grows the database for good: not with --keep-db (the next run would start grown)")
     quick = args.quick
     args.write_seconds = args.write_seconds or (5.0 if quick else 30.0)
     args.read_seconds = args.read_seconds or (2.0 if quick else 5.0)
