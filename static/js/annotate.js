@@ -2,7 +2,8 @@
    has an "Annotate" link to a form page; with it, selecting words in a
    paragraph offers an "Annotate selection" button that opens the same form
    inline, prefilled with the exact quote and its offsets (UTF-16 units, which
-   the server converts to code points). */
+   the server converts to code points). A "Reply" link under an annotation
+   opens its reply form in place the same way. */
 (function () {
   "use strict";
 
@@ -172,6 +173,48 @@
     if (!link || e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
     e.preventDefault();
     openInline(link.dataset.blockKey, null);
+  });
+
+  // Replies (issue #15): every "Reply" link leads to a form page of its own; here the same form opens in
+  // place under the annotation it answers (the server renders it: ?fragment=1). The form posts as usual.
+  function openReply(link) {
+    var url = link.getAttribute("href");
+    var card = link.closest("article.annotation");
+    if (!url || !card) return;
+    var existing = card.querySelector(":scope > .inline-reply");
+    if (existing) { existing.querySelector("textarea") && existing.querySelector("textarea").focus(); return; }
+    var holder = document.createElement("div");
+    holder.className = "inline-reply";
+    holder.setAttribute("role", "region");
+    holder.setAttribute("aria-label", "Reply to this annotation");
+    holder.textContent = "Loading the form…";
+    var footer = card.querySelector(":scope > footer.annotation-meta");
+    card.insertBefore(holder, footer ? footer.nextSibling : null);
+    fetch(url + (url.indexOf("?") === -1 ? "?" : "&") + "fragment=1", {
+      credentials: "same-origin",
+      headers: { "X-Requested-With": "fetch" }
+    }).then(function (response) {
+      if (response.redirected || !response.ok) { window.location.href = url; return null; }
+      return response.text();
+    }).then(function (html) {
+      if (html === null) return;
+      holder.innerHTML = html; // server-rendered, escaped template
+      var close = document.createElement("button");
+      close.type = "button";
+      close.className = "link-button inline-close";
+      close.textContent = "Close";
+      close.addEventListener("click", function () { holder.remove(); link.focus(); });
+      holder.insertBefore(close, holder.firstChild);
+      var body = holder.querySelector("textarea");
+      if (body) body.focus();
+    }).catch(function () { window.location.href = url; });
+  }
+
+  document.addEventListener("click", function (e) {
+    var link = e.target.closest && e.target.closest("a.reply-link[data-reply-to]");
+    if (!link || e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
+    e.preventDefault();
+    openReply(link);
   });
 
   document.querySelectorAll("form.annotation-form").forEach(enhanceForm);
