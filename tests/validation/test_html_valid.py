@@ -30,8 +30,10 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 from django.urls import path, reverse
 
+from annotations import services
 from annotations.demo_compare import SYNTHETIC_SLUG
 from annotations.models import Annotation, Flag
+from annotations.services import moderation
 from articles.demo import SAMPLE_SLUG
 from articles.models import Article, ArticleRevision
 from articles.services import BlockEdit, revise_blocks
@@ -155,6 +157,12 @@ def collect_pages(pages: Pages, article: Article, settings) -> None:
     revision = ArticleRevision.objects.filter(article=article).latest("number")
     paragraph = note.block
     assert fact_check and note and reanchoring and tag
+    # replies (issue #15): a published thread under the fact-check, shown on the article page and permalinks
+    reply = services.create_reply(
+        author=user("alice"), parent=fact_check, body="A *reply*, with a [link](https://example.org)."
+    )
+    moderation.approve(annotation=reply, actor=user("moderator"))
+    services.create_reply(author=user("moderator"), parent=reply, body="An answer to the reply.", tags="thread")
 
     # ---- readers (anonymous)
     anonymous = Client()
@@ -173,6 +181,7 @@ def collect_pages(pages: Pages, article: Article, settings) -> None:
     pages.fetch(anonymous, "paragraph page, kind filter", f"{paragraph_url}?kind=note")
     pages.fetch(anonymous, "permalink, fact-check", reverse("annotations:annotation-detail", args=[fact_check.pk]))
     pages.fetch(anonymous, "permalink, note", reverse("annotations:annotation-detail", args=[note.pk]))
+    pages.fetch(anonymous, "permalink, reply", reverse("annotations:annotation-detail", args=[reply.pk]))
     pages.fetch(
         anonymous, "permalink, on changed words", reverse("annotations:annotation-detail", args=[reanchoring.pk])
     )
@@ -231,6 +240,9 @@ def collect_pages(pages: Pages, article: Article, settings) -> None:
         status=400,
     )
     pages.fetch(bob, "annotation form, edit", reverse("annotations:annotation-edit", args=[fact_check.pk]))
+    reply_url = reverse("annotations:annotation-reply", args=[reply.pk])
+    pages.fetch(bob, "reply form", reply_url)
+    pages.fetch(bob, "reply form with errors", reply_url, method="post", data={"body": ""}, status=400)
     pages.fetch(bob, "annotation delete", reverse("annotations:annotation-delete", args=[fact_check.pk]))
     pages.fetch(bob, "password change", reverse("password_change"))
     pages.fetch(bob, "API tokens", reverse("api-tokens"))
