@@ -10,7 +10,8 @@ Bounded pages: beside each paragraph the page shows at most
 to ``max(1, PAGE_BUDGET // paragraphs with annotations)``, and when even one
 each is too many, the budget's cards go to the paragraphs whose first card
 comes first by the same priority (the others show their count and the link).
-So the page's size stays about the same at any number of annotations; a
+Under each card, its first ``threads.REPLIES_SHOWN`` replies, at most ``REPLY_BUDGET`` on the page (issue #15).
+So the page's size stays about the same at any number of annotations and replies; a
 paragraph with more links to its own page (``read_paragraph``), which shows
 all of them. Which come first: fact-checks, then notes, oldest first within
 each (``_priority``); the viewer's own are shown besides the budget (up
@@ -36,7 +37,7 @@ from annotations.selectors.article import (
     load_cards,
     paragraph_annotations,
 )
-from annotations.selectors.threads import attach_shown, first_replies, preorder
+from annotations.selectors.threads import REPLIES_SHOWN, attach_shown, first_replies, preorder
 from annotations.verdicts import SCALE, TRANSLATION_VERDICTS, Verdict
 from articles.models import Article, Block
 
@@ -45,6 +46,9 @@ from articles.models import Article, Block
 # bench's large article (200 paragraphs of ~800 characters, 5,000 annotations) is ~480 KB with 100 cards.
 PER_PARAGRAPH = 3
 PAGE_BUDGET = 100
+# Replies shown under the cards of one page (issue #15): at most REPLIES_SHOWN under each card, and this many
+# in all (a reply's card is about 0.4 KB); past it, a card shows its reply count and the link to its thread.
+REPLY_BUDGET = 100
 # Choices in the filters' tag and author lists: the most used (a list of hundreds helps nobody).
 FILTER_OPTIONS = 50
 
@@ -262,12 +266,17 @@ def read_article(*, article: Article, user, view: str = "", filters: dict[str, s
     chosen = _first_few(matching, user_id)
     earlier_shown = [] if view == VIEW_CLEAN else [a for a in earlier if _matches(a, view, filters)]
     rows = {a.pk: a for a in [*(a for few in chosen for a in few), *earlier_shown, *reviewed]}
-    # under each card, its first few replies (the rest on its permalink page): read with the cards
+    # under each card, its first few replies (the rest on its permalink page), at most REPLY_BUDGET on the
+    # page (then the count and the link alone): read with the cards
     threads = [a for few in chosen for a in few] + earlier_shown
-    replies = {r.pk: r for a in threads for r in first_replies(a)}
+    limits, budget = {}, REPLY_BUDGET
+    for a in threads:
+        limits[a.pk] = min(REPLIES_SHOWN, budget)
+        budget -= len(first_replies(a, limits[a.pk]))
+    replies = {r.pk: r for a in threads for r in first_replies(a, limits[a.pk])}
     cards = load_cards([*rows.values(), *replies.values()], article=article)
     for a in threads:
-        attach_shown(cards[a.pk], a, cards)
+        attach_shown(cards[a.pk], a, cards, limits[a.pk])
     shown = 0
     for block_view, beside, few in zip(block_views, matching, chosen, strict=True):
         block_view.total = len(beside)

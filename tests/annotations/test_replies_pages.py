@@ -246,3 +246,21 @@ def test_reply_bumps_the_cached_page(client, check, other_user, moderator, djang
     with django_capture_on_commit_callbacks(execute=True):
         moderation.approve(annotation=reply, actor=moderator)
     assert "Thanks for checking." in client.get(url).content.decode()
+
+
+def test_replies_on_a_page_are_bounded(client, make_article, make_annotation, make_reply, django_assert_num_queries):
+    from annotations.selectors.reading import REPLY_BUDGET
+
+    article = make_article("Many threads", slug="many-threads", paragraphs=40)
+    threads = 40
+    per_thread = REPLIES_SHOWN + 1
+    for n in range(threads):
+        annotation = make_annotation(article=article, block=f"k{n + 1:03d}")
+        for m in range(per_thread):
+            make_reply(annotation, f"Reply {n}.{m}")
+    with django_assert_num_queries(ANONYMOUS_QUERIES):
+        page = client.get(article.get_absolute_url()).content.decode()
+    # every thread's first few while the page's budget lasts, then the count and the link alone
+    assert page.count("annotation annotation-reply") == REPLY_BUDGET < threads * REPLIES_SHOWN
+    assert page.count(f"All {per_thread} replies</a>") == threads
+    assert page.count(f'<p class="reply-count">{per_thread} replies</p>') == threads
