@@ -29,6 +29,16 @@ def _apply_errors(form, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, error)
 
 
+def _in_thread(reply: Annotation, above: Annotation | None = None) -> str:
+    """The reply in its whole thread, on its top annotation's permalink: on the article page a thread shows
+    its first few replies only, so a new (or edited) reply may not be there. ``above``: an annotation above it
+    in its thread, its parents loaded (else at most MAX_REPLY_DEPTH reads)."""
+    node = above or reply
+    while node.parent_id is not None:
+        node = node.parent
+    return f"{reverse('annotations:annotation-detail', kwargs={'pk': node.pk})}#a-{reply.pk}"
+
+
 def _saved_message(reply: Annotation) -> str:
     if reply.status == Annotation.Status.APPROVED:
         return "Your reply was published."
@@ -61,7 +71,7 @@ def reply_create(request, pk: int):
             _apply_errors(form, exc)
         else:
             messages.success(request, _saved_message(reply))
-            return redirect(f"{parent.article.get_absolute_url()}#a-{reply.pk}")
+            return redirect(_in_thread(reply, parent))  # parent: loaded with the annotations above it
     template = "annotations/_reply_form.html" if request.GET.get("fragment") else "annotations/reply_form.html"
     return _render(
         request,
@@ -91,7 +101,7 @@ def reply_edit(request, reply: Annotation):
                 raise Http404("No such annotation of yours.") from None
             else:
                 messages.success(request, "Your changes were saved.")
-                return redirect(f"{reply.article.get_absolute_url()}#a-{reply.pk}")
+                return redirect(_in_thread(reply))
     else:
         form = ReplyForm(initial={"body": reply.body, "tags": ", ".join(t.name for t in reply.tags.all())})
     return _render(
