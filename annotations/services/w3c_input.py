@@ -491,9 +491,12 @@ class ResolvedTarget:
 
 def resolve_target(article: Article, target: TargetInput) -> ResolvedTarget:
     """The paragraph and quote ``target`` names in ``article``'s current text. ProtocolError (409, 422).
-    A reply's paragraph is its parent's (``create_annotation`` with ``parent``): nothing to find."""
+    A reply's paragraph is its parent's (``create_annotation`` with ``parent``; one query)."""
     if target.reply_to is not None:
-        return ResolvedTarget(block_key="", quote=QuoteInput())
+        key = Annotation.objects.filter(pk=target.reply_to, article=article).values_list("block__key", flat=True)
+        if not key:
+            raise _unprocessable(f"There is no annotation {target.reply_to} on this article to reply to.")
+        return ResolvedTarget(block_key=key[0], quote=QuoteInput())
     if target.block_key is not None:
         quote = QuoteInput(
             exact=target.exact or "", start=target.start, end=target.end, prefix=target.prefix, suffix=target.suffix

@@ -239,3 +239,21 @@ def test_tag_pages_and_counts_follow_the_readers_rule(client, check, make_reply)
     Annotation.objects.filter(pk=check.pk).update(status="rejected")
     assert client.get("/tags/thread-only/").status_code == 404
     assert "thread-only" not in client.get("/tags/").content.decode()
+
+
+def test_put_replaces_a_replys_text_through_the_protocol(api, check):
+    created = post(api, check.article, reply_json(iri(check), "First words."))
+    assert created.status_code == 201
+    data = created.json()
+    data.pop("moderation")
+    data["body"][0]["value"] = "Second words."
+    response = api.put(
+        created["Location"].removeprefix(BASE),
+        json.dumps(data),
+        content_type=MEDIA_TYPE,
+        headers={"If-Match": created["ETag"]},
+    )
+    assert response.status_code == 200, response.content
+    reply = Annotation.objects.get(parent=check)
+    assert reply.body == "Second words." and reply.edited_at is not None
+    check_reply_annotation(response.json(), parent_iri=iri(check))
