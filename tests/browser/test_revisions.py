@@ -77,4 +77,6 @@ def test_a_link_to_a_merged_paragraph_lands_on_the_paragraph_holding_its_text(pa
     # the old address is an empty element just before the merged paragraph, which the browser scrolled to
     expect(page.locator(f"#p-{second.key}")).to_have_count(1)
     top = page.evaluate(f"() => document.getElementById('p-{first.key}').getBoundingClientRect().top")
-    assert 0 <= top < 200, top
+    # the page scrolls by whole pixels and the layout above is in fractions of one (rem margins): the
+    # paragraph's top can sit a sub-pixel above the viewport's edge when the browser lands on it
+    assert -1 < top < 200, top
