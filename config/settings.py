@@ -112,6 +112,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Persistent connections with a health check before reuse.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # No JIT compilation: this site's queries are short index lookups, and PostgreSQL's cost estimates
+    # switch JIT on for some of them at 1M annotations, adding about 240 ms to a 6 ms query (bench/article_scale.py).
+    # DB_JIT=on restores the server's default.
+    if not env.bool("DB_JIT", default=False):
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 
 # Cache: local memory by default; redis://127.0.0.1:6379/0 in production.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://annotations-site")}

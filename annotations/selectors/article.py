@@ -84,18 +84,20 @@ def highlight_segments(text: str, annotations: list[Annotation]) -> list[Segment
     return segments
 
 
-def attach_evidence(annotations: list[Annotation]) -> None:
+def attach_evidence(annotations: list[Annotation], *, evidence=None) -> None:
     """Give each of ``annotations`` its ``evidence_list`` (1 query, none for an empty list).
 
     The article page loads evidence only for the cards it shows: with thousands
     of fact-checks, the evidence of the rest is the part of the read that grows.
+    ``evidence`` may say where to read it from instead of the list of ids (``of_annotations``, for a
+    paragraph's: a few hundred literal ids let PostgreSQL's planner prefer reading the whole evidence table).
     """
     if not annotations:
         return
+    if evidence is None:
+        evidence = Evidence.objects.filter(annotation__in=[a.pk for a in annotations])
     found: dict[int, list[Evidence]] = defaultdict(list)
-    for item in Evidence.objects.filter(annotation__in=[a.pk for a in annotations]).order_by(
-        "annotation_id", "position", "pk"
-    ):
+    for item in evidence.order_by("annotation_id", "position", "pk"):
         found[item.annotation_id].append(item)
     for annotation in annotations:
         annotation.evidence_list = found.get(annotation.pk, [])
@@ -149,7 +151,7 @@ def paragraph_annotations(*, article: Article, block: Block, user) -> BlockView:
             .count()
         )
     _attach_authors_and_tags(rows, of_annotations(TaggedAnnotation.objects, "content_object", block=block))
-    attach_evidence(rows)
+    attach_evidence(rows, evidence=of_annotations(Evidence.objects, "annotation", block=block))
     for reply in replies:
         reply.article = article
         reply.block = block
