@@ -36,7 +36,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
 from annotations.caching import article_cached_response
-from annotations.exports.links import absolute, base_url_of
+from annotations.exports.links import absolute, absolute_links, base_url_of
 from annotations.models import Annotation
 from articles.models import Article
 
@@ -128,7 +128,8 @@ def entry_content(annotation: Annotation, *, article_url: str, base_url: str = "
             parts.append(format_html("<p><strong>Claim:</strong> {}</p>", annotation.claim))
     # body_html is rendered from the author's text with raw HTML disabled and
     # cleaned by nh3 (annotations.rendering): the one field safe as HTML.
-    parts.append(mark_safe(annotation.body_html))  # noqa: S308
+    # (its links to site paths, @mentions, made absolute: a feed reader has no page to resolve them against)
+    parts.append(mark_safe(absolute_links(annotation.body_html, base_url_of(base_url or None))))  # noqa: S308
     if annotation.is_fact_check:
         sources = [e for e in annotation.evidence_sources if e.url.startswith(("http://", "https://"))]
         if sources:

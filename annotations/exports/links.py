@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.http import HttpRequest
 
@@ -22,3 +24,13 @@ def absolute(base_url: str, path: str) -> str:
     if path.startswith(("http://", "https://")):
         return path
     return f"{base_url.rstrip('/')}/{path.lstrip('/')}"
+
+
+# an href holding a site path (the renderer's @mention links, ``/users/<name>/``), as nh3 writes attributes
+_SITE_PATH_HREF = re.compile(r'href="/(?!/)')
+
+
+def absolute_links(html: str, base_url: str) -> str:
+    """``html`` (sanitised ``body_html``) with its links to site paths made absolute under ``base_url``: a
+    feed reader or a Markdown file has no page to resolve ``/users/alice/`` against."""
+    return _SITE_PATH_HREF.sub(lambda match: f'href="{base_url.rstrip("/")}/', html)

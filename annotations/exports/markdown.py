@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
-from annotations.exports.links import absolute
+from annotations.exports.links import absolute, absolute_links
 from annotations.exports.markdown_text import (
     body_blocks,
     escape_inline,
@@ -184,7 +184,7 @@ def _annotation_blocks(annotation: Annotation, *, base_url: str) -> list[str]:
         blocks.append(f"> now: “{escape_inline(annotation.quote)}”")
     if annotation.is_fact_check and annotation.claim and annotation.claim != annotation.quote:
         blocks.append(f"**Claim:** {escape_inline(annotation.claim)}")
-    blocks.extend(body_blocks(annotation.body_html))
+    blocks.extend(body_blocks(absolute_links(annotation.body_html, base_url)))
     if annotation.is_fact_check:
         evidence = []
         for item in annotation.evidence_sources:
@@ -232,7 +232,7 @@ def _replies(annotation: Annotation, *, base_url: str) -> list[str]:
             lines = [
                 f"**Reply** — {who}, {_date(reply.moderated_at or reply.created_at)} · "
                 f"[Permalink]({link_destination(permalink) or permalink})",
-                *body_blocks(reply.body_html),
+                *body_blocks(absolute_links(reply.body_html, base_url)),
             ]
             tags = [escape_inline(tag.name) for tag in reply.tag_list]
             if tags:

@@ -364,3 +364,18 @@ def test_a_cached_feed_follows_every_change(
     # each address has its own entry (absolute links name the host)
     other = client.get(feed_url(article), HTTP_HOST="localhost").content.decode()
     assert "http://localhost/" in other and "http://testserver/" not in other
+
+
+def test_mention_links_are_absolute_in_the_feed_and_the_markdown_export(client, article, make_annotation, make_user):
+    """The renderer links @mentions to a site path (/users/<name>/); a feed reader or a Markdown file has no
+    page to resolve it against, so the exports make it absolute (and leave other links alone)."""
+    make_user(username="ana")
+    annotation = make_annotation(
+        article=article, status="approved", body="Ask @ana, or see [the report](https://example.org/r)."
+    )
+    assert 'href="/users/ana/"' in annotation.body_html  # as the site's pages show it
+    feed = client.get(f"{article.get_absolute_url()}feed/").content.decode()
+    assert "http://testserver/users/ana/" in feed and "https://example.org/r" in feed
+    assert 'href="/users/' not in feed.replace("&quot;", '"')
+    markdown = client.get(f"{article.get_absolute_url()}export.md").content.decode()
+    assert "(http://testserver/users/ana/)" in markdown and "(https://example.org/r)" in markdown
