@@ -122,5 +122,9 @@ def search_view(request):
     except ValidationError as exc:
         context = {"query": visible_control_characters(query), "error": " ".join(exc.messages)}
         return render(request, "annotations/search.html", context, status=400)
-    results = search(query) if query.strip() else None
+    try:
+        page = int(request.GET.get("page", "1"))
+    except ValueError:
+        page = 1
+    results = search(query, page=page) if query.strip() else None
     return render(request, "annotations/search.html", {"query": query, "results": results})
