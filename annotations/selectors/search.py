@@ -87,7 +87,8 @@ def search(query: str, page: int = 1) -> SearchResults:
         # side keeps its newest RANKED matches (by id, the order of writing) and only those are checked against
         # the readers' rule and ranked: a word on every tenth annotation costs what a thousand matches cost
         # (ordered by ``id + 0``: by ``id`` itself PostgreSQL may walk the primary key backwards, computing the
-        # vector of every row it passes until it has RANKED matches, instead of reading the matches from the index)
+        # vector of every row it passes until it has RANKED matches, instead of reading the matches from the index;
+        # the tags' side likewise walked every tagged row for a word that is no tag: 0.5 s at 1M)
         text_matches = (
             Annotation.objects.annotate(search=annotation_search_vector(), newest=F("pk") + 0)
             .filter(search=q)
@@ -96,7 +97,8 @@ def search(query: str, page: int = 1) -> SearchResults:
         )
         tag_matches = (
             TaggedAnnotation.objects.filter(tag__name__in=tag_names)
-            .order_by("-content_object_id")
+            .annotate(newest=F("content_object_id") + 0)
+            .order_by("-newest")
             .values("content_object_id")[:RANKED]
         )
         annotations = (
