@@ -1,4 +1,5 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.forms import formset_factory
 
 from accounts.text import NormalisedURLField, no_control_characters
@@ -6,6 +7,14 @@ from annotations.models import BODY_MAX_LENGTH, CLAIM_MAX_LENGTH, QUOTE_MAX_LENG
 from annotations.services import MAX_EVIDENCE, EvidenceInput, QuoteInput
 from annotations.tagging import MAX_TAGS
 from annotations.verdicts import Verdict
+
+
+def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form: on its field when the form has it, else above the form."""
+    items = exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]
+    for field, texts in items:
+        for text in texts:
+            form.add_error(field if field in form.fields else None, text)
 
 
 def small_int(value) -> int | None:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from annotations.anchoring.quotes import occurrences
+
 MAX_QUOTE = 1000
 
 
@@ -95,14 +97,6 @@ def _common_prefix(a: str, b: str) -> int:
     return n
 
 
-def _occurrences(text: str, quote: str) -> list[int]:
-    found, i = [], text.find(quote)
-    while i != -1:
-        found.append(i)
-        i = text.find(quote, i + 1)
-    return found
-
-
 NOT_IN_ONE_PARAGRAPH = (
     "Select words within one paragraph of the article: the selected text is not in a single paragraph of its "
     "current text."
@@ -125,7 +119,7 @@ def locate(paragraphs: list[Paragraph], selection: Selection) -> Located:
 def _locate(paragraphs: list[Paragraph], selection: Selection, exact: str) -> Located | None:
     candidates: list[tuple[int, int, int]] = []  # (score, paragraph index, start)
     for index, paragraph in enumerate(paragraphs):
-        for start in _occurrences(paragraph.text, exact):
+        for start in occurrences(paragraph.text, exact):
             end = start + len(exact)
             score = _common_suffix(paragraph.text[:start], selection.prefix) + _common_prefix(
                 paragraph.text[end:], selection.suffix

@@ -15,7 +15,7 @@ from annotations.admin import reanchor as admin_reanchor
 from annotations.admin import replies as admin_replies
 from annotations.admin.filters import ArticleFilter, AuthorFilter, FlaggedFilter, TagFilter
 from annotations.admin.paginator import EstimatedCountPaginator, is_unfiltered
-from annotations.forms import EvidenceURLField, small_int
+from annotations.forms import EvidenceURLField, add_service_errors, small_int
 from annotations.models import Annotation, Evidence, Flag, ModerationLog, TaggedAnnotation
 from annotations.services import moderation
 from articles.models import Article, Block
@@ -35,14 +35,6 @@ class ParagraphChoiceField(forms.ModelChoiceField):
         if block is None:
             raise ValidationError(services.annotations.NOT_IN_ARTICLE, code="invalid_choice")
         return block  # services.check_block decides (AnnotationAdminForm.clean)
-
-
-def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
-    """Show a service's ValidationError on the form: on its field when the form has it, else above the form."""
-    items = exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]
-    for field, texts in items:
-        for text in texts:
-            form.add_error(field if field in form.fields else None, text)
 
 
 class AnnotationAdminForm(forms.ModelForm):

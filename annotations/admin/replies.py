@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from annotations import services
-from annotations.forms import ReplyForm, small_int
+from annotations.forms import ReplyForm, add_service_errors, small_int
 from annotations.models import MAX_REPLY_DEPTH, Annotation
 from annotations.services.replies import repliable
 
@@ -81,9 +81,7 @@ def reply_view(model_admin, request, object_id: str):
                 author=request.user, parent=parent, body=form.cleaned_data["body"], tags=form.cleaned_data["tags"]
             )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
+            add_service_errors(form, exc)
         else:
             model_admin.message_user(
                 request, f"Reply #{reply.pk} to #{parent.pk} saved ({reply.get_status_display()}).", messages.SUCCESS

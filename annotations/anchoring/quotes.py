@@ -61,7 +61,8 @@ def anchor_at(text: str, start: int, end: int) -> Anchor:
     )
 
 
-def _occurrences(text: str, quote: str) -> list[int]:
+def occurrences(text: str, quote: str) -> list[int]:
+    """Where ``quote`` starts in ``text``, every occurrence (overlapping ones too), in order."""
     found, i = [], text.find(quote)
     while i != -1:
         found.append(i)
@@ -112,7 +113,7 @@ def resolve_quote(
             raise AnchorError("The quote does not match the paragraph's text at those offsets.")
         return anchor_at(text, start, end)
 
-    spans = [(i, i + len(quote)) for i in _occurrences(text, quote)] or _flexible_matches(text, quote)
+    spans = [(i, i + len(quote)) for i in occurrences(text, quote)] or _flexible_matches(text, quote)
     if not spans:
         raise AnchorError("The quote does not occur in this paragraph. Copy it exactly from the text.")
     if len(spans) > 1 and (prefix or suffix):

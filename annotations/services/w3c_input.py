@@ -51,6 +51,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 from django.urls import Resolver404, resolve, reverse
 
+from annotations.anchoring.quotes import occurrences
 from annotations.models import Annotation
 from annotations.models.annotation import absolute_iri
 from annotations.services.annotations import EvidenceInput, QuoteInput
@@ -519,7 +520,7 @@ def resolve_target(article: Article, target: TargetInput) -> ResolvedTarget:
         found = [
             block.key
             for block in blocks
-            for start in _occurrences(block.text, exact)
+            for start in occurrences(block.text, exact)
             if block.text[:start].endswith(target.prefix) and block.text[start + len(exact) :].startswith(target.suffix)
         ]
         if not found:
@@ -557,11 +558,3 @@ def resolve_target(article: Article, target: TargetInput) -> ResolvedTarget:
         "The TextPositionSelector does not fall within one paragraph of this article's text (its current "
         "paragraphs and headings in order, separated by a blank line)."
     )
-
-
-def _occurrences(text: str, quote: str) -> list[int]:
-    found, i = [], text.find(quote)
-    while i != -1:
-        found.append(i)
-        i = text.find(quote, i + 1)
-    return found

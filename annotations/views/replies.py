@@ -17,16 +17,10 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.ratelimits import rate_limited
 from annotations import services
-from annotations.forms import ReplyForm
+from annotations.forms import ReplyForm, add_service_errors
 from annotations.models import Annotation
 from annotations.selectors.article import tag_suggestions
 from annotations.services.replies import repliable
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    for field, errors in exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]:
-        for error in errors:
-            form.add_error(field if field in form.fields else None, error)
 
 
 def _in_thread(reply: Annotation, above: Annotation | None = None) -> str:
@@ -68,7 +62,7 @@ def reply_create(request, pk: int):
         except ValidationError as exc:
             if "parent" in getattr(exc, "message_dict", {}):  # decided meanwhile (hidden, deleted)
                 raise Http404("No such annotation to reply to.") from None
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _saved_message(reply))
             return redirect(_in_thread(reply, parent))  # parent: loaded with the annotations above it
@@ -96,7 +90,7 @@ def reply_edit(request, reply: Annotation):
                     actor=request.user, annotation=reply, body=form.cleaned_data["body"], tags=form.cleaned_data["tags"]
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                add_service_errors(form, exc)
             except PermissionDenied:
                 raise Http404("No such annotation of yours.") from None
             else:

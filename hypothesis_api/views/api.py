@@ -460,7 +460,8 @@ def annotation_create(request: HttpRequest) -> JsonResponse:
         )
     if references:
         return _create_reply(request, data, article=article, parent=str(references[-1]))
-    try:
+
+    def write() -> int:
         text, tags = _text_and_tags(data)
         selection = _selection_of(data)
         if selection is None:
@@ -481,13 +482,23 @@ def annotation_create(request: HttpRequest) -> JsonResponse:
                 visibility=_visibility(data, user),
                 quote=services.QuoteInput(exact=located.exact, start=located.start, end=located.end),
             )
+        return created.pk
+
+    return _answer(request, write)
+
+
+def _answer(request, write) -> JsonResponse:
+    """Run ``write()`` (a write through the services, returning the annotation's id) and answer as h does: the
+    annotation as stored, or ``{"status": "failure", "reason": …}`` with a 4xx and nothing written."""
+    try:
+        pk = write()
     except targets.TargetError as exc:
         return failure(400, str(exc))
     except ValidationError as exc:
         return failure(400, _reason(exc))
     except PermissionDenied as exc:
         return failure(403, str(exc) or "Not allowed.")
-    annotation = Annotation.objects.select_related("author", "block", "article").get(pk=created.pk)
+    annotation = Annotation.objects.select_related("author", "block", "article").get(pk=pk)
     return _json(_present(request, annotation))
 
 
@@ -499,20 +510,15 @@ def _create_reply(request, data: dict, *, article: Article, parent: str) -> Json
         return failure(400, "'references' must name annotations of this site.")
     if _visibility(data, user) == Annotation.Visibility.PRIVATE:
         return failure(400, "Replies here are public: post it to Public.")
-    try:
+
+    def write() -> int:
         text, tags = _text_and_tags(data)
         with transaction.atomic():
             if not Annotation.objects.filter(pk=int(parent), article=article).exists():
                 raise ValidationError({"parent": ["You can only reply to a published annotation of this article."]})
-            created = services.create_reply(author=user, parent=int(parent), body=text, tags=tags)
-    except targets.TargetError as exc:
-        return failure(400, str(exc))
-    except ValidationError as exc:
-        return failure(400, _reason(exc))
-    except PermissionDenied as exc:
-        return failure(403, str(exc) or "Not allowed.")
-    annotation = Annotation.objects.select_related("author", "block", "article").get(pk=created.pk)
-    return _json(_present(request, annotation))
+            return services.create_reply(author=user, parent=int(parent), body=text, tags=tags).pk
+
+    return _answer(request, write)
 
 
 @api_view(("GET", "PATCH", "PUT", "DELETE"))
@@ -542,7 +548,8 @@ def _update(request, annotation: Annotation) -> JsonResponse:
     refused = _limited(request, "edit")
     if refused is not None:
         return refused
-    try:
+
+    def write() -> int:
         text, tags = _text_and_tags(data)
         services.update_annotation(
             actor=request.api_user,
@@ -551,14 +558,9 @@ def _update(request, annotation: Annotation) -> JsonResponse:
             tags=tags,
             visibility=_visibility(data, request.api_user),
         )
-    except targets.TargetError as exc:
-        return failure(400, str(exc))
-    except ValidationError as exc:
-        return failure(400, _reason(exc))
-    except PermissionDenied as exc:
-        return failure(403, str(exc) or "Not allowed.")
-    fresh = Annotation.objects.select_related("author", "block", "article").get(pk=annotation.pk)
-    return _json(_present(request, fresh))
+        return annotation.pk
+
+    return _answer(request, write)
 
 
 def _delete(request, annotation: Annotation) -> JsonResponse:
