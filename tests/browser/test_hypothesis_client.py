@@ -51,6 +51,14 @@ def _open(page, live_url, article):
     return sidebar
 
 
+def _sidebar_open(page) -> None:
+    """Open the sidebar if the client collapsed it (it does on a window resize, which a full-page screenshot makes)."""
+    toggle = page.get_by_role("button", name="Annotation sidebar", exact=True)
+    if toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+
+
 def _cards(sidebar):
     return sidebar.locator("article")
 
@@ -109,6 +117,7 @@ def test_logged_out_the_sidebar_lists_approved_annotations_on_their_words(
         shutil.copy(path, PROJECT_DOCS / "hypothesis-sidebar.png")
 
     # the sidebar's Log in is our login page, and it comes back to the article with the sidebar signed in
+    _sidebar_open(page)
     sidebar.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))
     page.locator("input[name=username]").fill("alice")
