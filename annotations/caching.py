@@ -138,33 +138,35 @@ def request_address(request) -> str:
 
 
 def article_cached_value(kind: str, article_id: int, variant: str, compute, *, keep=lambda value: True):
-    """``compute()``'s value (anything picklable), kept under the article's version and the cache's epoch
-    for this ``variant`` (e.g. the address and the parsed preferences of a W3C collection request), when
-    ``keep(value)`` says so. A change to the article moves the version, so an entry is never served stale."""
+    """``(compute()'s value, the article's version)``: the value (anything picklable) is kept under the
+    article's version and the cache's epoch for this ``variant`` (e.g. the address and the parsed preferences
+    of a W3C collection request), when ``keep(value)`` says so. A change to the article moves the version, so
+    an entry is never served stale; the version is the one the value was made for (the caller may label a
+    response with it, ``annotations.page_cache``)."""
     digest = hashlib.sha256(variant.encode()).hexdigest()[:40]
     found = cache.get_many([version_key(article_id), EPOCH_KEY])
     version, epoch = found.get(version_key(article_id)), found.get(EPOCH_KEY)
-    if version is None:
-        version = article_version(article_id)
-    key = f"{kind}:{article_id}:{int(version)}:{digest}"
+    version = article_version(article_id) if version is None else int(version)
+    key = f"{kind}:{article_id}:{version}:{digest}"
     entry = _local_values.fresh(key)  # a copy here: the version and the epoch were all the shared cache sent
     if entry is None or entry.get("epoch") != epoch:
         entry = cache.get(key)
         if entry is not None and entry.get("epoch") == epoch:
             _local_values.keep(key, entry, EXPORT_TIMEOUT)
     if entry is not None and entry.get("epoch") == epoch:
-        return entry["value"]
+        return entry["value"], version
     value = compute()
     if keep(value):
         entry = {"value": value, "epoch": epoch}
         cache.set(key, entry, EXPORT_TIMEOUT)
         _local_values.keep(key, entry, EXPORT_TIMEOUT)
-    return value
+    return value, version
 
 
 def article_cached_response(request, *, kind: str, article_id: int, render):
     """The response ``render()`` makes for this address, kept like ``article_cached_value`` (for exports
-    that are the same for every reader: feeds, the Markdown export); only a plain 200 is kept."""
+    that are the same for every reader: feeds, the Markdown export); only a plain 200 is kept, and it is
+    marked as shareable with every reader without a session (``annotations.page_cache``)."""
     from django.http import HttpResponse
 
     rendered = []
@@ -177,12 +179,16 @@ def article_cached_response(request, *, kind: str, article_id: int, render):
         headers = [(n, v) for n, v in response.items() if n.lower() not in {"set-cookie", "content-length", "vary"}]
         return {"content": response.content, "headers": headers}
 
-    entry = article_cached_value(
+    entry, version = article_cached_value(
         f"export:{kind}", article_id, request_address(request), compute, keep=lambda value: value is not None
     )
     if rendered:
-        return rendered[0]
-    response = HttpResponse(entry["content"])
-    for name, value in entry["headers"]:
-        response[name] = value
+        response = rendered[0]
+        if entry is None:
+            return response
+    else:
+        response = HttpResponse(entry["content"])
+        for name, value in entry["headers"]:
+            response[name] = value
+    response.anonymous_page = (article_id, version)
     return response

@@ -334,9 +334,11 @@ def article_annotations_collection(request: HttpRequest, slug: str) -> HttpRespo
 
     # Kept under the article's version (annotations.caching): a warm request is the article's query only.
     variant = f"{base_url}|{page}|{iris_param}|{preference}"
-    what, data, applied = article_cached_value("w3c-collection", article.pk, variant, build)
+    (what, data, applied), version = article_cached_value("w3c-collection", article.pk, variant, build)
+    if what == "missing":
+        return problem(404, "Not Found", data)
     if what == "collection":
-        return _jsonld(
+        response = _jsonld(
             request,
             data,
             links=CONTAINER_LINKS,
@@ -344,6 +346,8 @@ def article_annotations_collection(request: HttpRequest, slug: str) -> HttpRespo
             content_location=data["id"],
             preference_applied=applied,
         )
-    if what == "missing":
-        return problem(404, "Not Found", data)
-    return _jsonld(request, data, links=RESOURCE_LINK, content_location=data["id"])
+    else:
+        response = _jsonld(request, data, links=RESOURCE_LINK, content_location=data["id"])
+    # the same for every reader: shared with every reader without a session (annotations.page_cache)
+    response.anonymous_page = (article.pk, version)
+    return response

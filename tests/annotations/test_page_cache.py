@@ -272,3 +272,84 @@ def test_exports_held_here_read_only_the_version_and_the_epoch(
         moderation.approve(annotation=waiting, actor=moderator)
     for url in (f"{page}annotations/", f"{page}feed/"):
         assert "Approved after the copies were made." in client.get(url).content.decode(), url
+
+
+# --- the article's exports: the W3C collection, the Atom feed, the Markdown export -----------------------------
+
+
+def test_the_surfaces_are_the_urlconfs(article):
+    from django.urls import reverse
+
+    slug = {"slug": article.slug}
+    expected = {
+        "articles:article-detail": "",
+        "annotations:article-annotations-collection": "annotations/",
+        "annotations:article-feed": "feed/",
+        "annotations:article-markdown": "export.md",
+    }
+    for name, surface in expected.items():
+        match = annotations.page_cache.SURFACES.match(reverse(name, kwargs=slug))
+        assert match and match["surface"] == surface and match["slug"] == article.slug, name
+    for other in (
+        reverse("annotations:paragraph-detail", kwargs={**slug, "key": "p1"}),
+        reverse("annotations:article-alignment", kwargs=slug),
+        reverse("annotations:article-annotation", kwargs={**slug, "pk": 1}),
+        reverse("annotations:fact-check-feed"),
+    ):
+        assert annotations.page_cache.SURFACES.match(other) is None, other
+
+
+@pytest.mark.parametrize("surface", ["annotations/", "feed/", "export.md"])
+def test_a_warm_export_makes_no_query_and_is_the_views_response(client, page, surface, django_assert_num_queries):
+    url = page + surface
+    first = client.get(url)
+    assert first.status_code == 200
+    with django_assert_num_queries(0):
+        again = client.get(url)
+    assert again.content == first.content and again["Content-Type"] == first["Content-Type"]
+    assert "Set-Cookie" not in again
+    assert {"cookie", "accept-encoding"} <= {v.strip().lower() for v in again["Vary"].split(",")}
+    compressed = client.get(url, HTTP_ACCEPT_ENCODING="gzip")
+    assert compressed["Content-Encoding"] == "gzip" and gzip.decompress(compressed.content) == first.content
+    # the same ETag as the view's, and 304 for it
+    assert again["ETag"] == first["ETag"] and compressed["ETag"] == first["ETag"][:-1] + '-gz"'
+    with django_assert_num_queries(0):
+        assert client.get(url, HTTP_IF_NONE_MATCH=again["ETag"]).status_code == 304
+
+
+def test_the_collection_keeps_its_protocol_headers_and_an_entry_per_accept_and_prefer(client, page):
+    url = page + "annotations/"
+    first = client.get(url)
+    again = client.get(url)
+    for name in ("Link", "Allow", "Accept-Post", "Content-Location", "Cache-Control"):
+        assert again[name] == first[name], name
+    assert again["Cache-Control"] == "no-cache"  # a protocol client revalidates (the ETag makes that a 304)
+    assert {"accept", "prefer"} <= {v.strip().lower() for v in again["Vary"].split(",")}
+    minimal = 'return=representation;include="http://www.w3.org/ns/ldp#PreferMinimalContainer"'
+    assert isinstance(client.get(url, HTTP_PREFER=minimal).json()["first"], str)
+    assert isinstance(client.get(url).json()["first"], dict)  # not the minimal one
+    assert client.get(url, HTTP_ACCEPT="text/html").status_code == 406  # its own key, never the cached 200
+    assert client.get(url, HTTP_ACCEPT="application/ld+json").status_code == 200
+
+
+def test_feeds_and_exports_may_be_held_by_a_shared_cache(client, page):
+    for surface in ("feed/", "export.md"):
+        client.get(page + surface)
+        assert client.get(page + surface)["Cache-Control"] == "public, max-age=0, s-maxage=30", surface
+
+
+def test_a_request_with_credentials_goes_through_the_view(client, page, django_assert_num_queries):
+    url = page + "annotations/"
+    client.get(url)
+    with django_assert_num_queries(1):  # the article (a token is only read by the writes)
+        assert client.get(url, HTTP_AUTHORIZATION="Bearer not-a-token").status_code == 200
+
+
+def test_a_head_request_never_makes_the_entry(client, page):
+    """A view may leave the body out of a HEAD response: only a GET's response is kept."""
+    url = page + "feed/"
+    assert client.head(url).status_code == 200
+    assert annotations.page_cache._local == {}
+    assert client.get(url).content.startswith(b"<?xml")
+    assert len(annotations.page_cache._local) == 1
+    assert client.head(url)["Content-Length"] == str(len(client.get(url).content))

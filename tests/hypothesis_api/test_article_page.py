@@ -81,7 +81,7 @@ def test_a_signed_in_reader_gets_a_grant_token(client, article, author):
 
 
 def _cached(path: str):
-    return cache.get(_page_key(RequestFactory().get(path)))
+    return cache.get(_page_key(RequestFactory().get(path), surface=""))
 
 
 def test_the_variant_never_goes_through_the_anonymous_page_cache(client, article):
