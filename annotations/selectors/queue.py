@@ -12,13 +12,14 @@ def moderation_queue() -> QuerySet[Annotation]:
 
     The condition and the order are those of the partial index ``annotation_in_queue_idx`` (created_at, id
     where visibility is public and the status pending or a flag open): change one, change the other.
+    Prefetched into lists (``queue_tags``, ``queue_evidence``, ``open_flags``): no related manager per row.
     """
     return (
         Annotation.objects.in_queue()
         .select_related("article", "block", "author")
         .prefetch_related(
-            Prefetch("tagged_items", queryset=TaggedAnnotation.objects.select_related("tag")),
-            "evidence",
+            Prefetch("tagged_items", queryset=TaggedAnnotation.objects.select_related("tag"), to_attr="queue_tags"),
+            Prefetch("evidence", to_attr="queue_evidence"),
             Prefetch(
                 "flags",
                 queryset=Flag.objects.filter(resolution=Flag.Resolution.OPEN).select_related("reporter"),
