@@ -12,7 +12,7 @@ import time
 import site_size
 from common import BENCH_DIR, PYTHON, RESULTS_DIR, log, run_subprocess
 from database import Database
-from phases import SAMPLE_PATH, Context, cold_render, read_phase, static_check
+from phases import SAMPLE_PATH, Context, admin_login, cold_render, read_phase, static_check
 from report import Results, report
 from server import Server
 from writes import write_phase
@@ -115,7 +115,7 @@ class Bench:
 
             large = self.info["large"]
             large_path = f"/articles/{large['slug']}/"
-            admin_login = ("/admin/login/", self.info["admin"], self.info["password"])
+            admin = admin_login(self.info)
             n_admin = sum(self.info["counts"].get(k, 0) for k in ("annotations",)) if "counts" in self.info else 0
 
             read_phase(ctx, "/healthz (baseline)", "/healthz", key="healthz")
@@ -137,12 +137,10 @@ class Bench:
                 ctx,
                 f"admin moderation queue ({n_admin:,} annotations)",
                 "/admin/annotations/annotation/queue/",
-                login=admin_login,
+                login=admin,
                 key="admin_queue",
             )
-            read_phase(
-                ctx, "admin changelist", "/admin/annotations/annotation/", login=admin_login, key="admin_changelist"
-            )
+            read_phase(ctx, "admin changelist", "/admin/annotations/annotation/", login=admin, key="admin_changelist")
             write_phase(ctx)
             results.memory_end = server.worker_memory()
             if args.scale:  # the large article's own surfaces before and after the site grows (site_size.py)

@@ -139,6 +139,11 @@ def read_phase(
     return row
 
 
+def admin_login(info: dict) -> tuple[str, str, str]:
+    """The admin's login form and the seeded superuser's credentials (for ``read_phase(login=…)``)."""
+    return ("/admin/login/", info["admin"], info["password"])
+
+
 def login_cookies(port: int, login: tuple[str, str, str], next_url: str) -> dict:
     client = Client("127.0.0.1", port, timeout=60)
     client.login(*login, next_url=next_url)

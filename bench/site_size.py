@@ -4,7 +4,7 @@ Issue 17: a surface about one article must not cost more because the site holds 
 usual phases (about 105,000 annotations), ``before()`` times each per-article surface of the large article cold,
 ``grow()`` copies the filler articles' annotations up to N (``bench/scale.py``: ``INSERT … SELECT``, tags, then
 ``ANALYZE``) while the server idles, and ``after()`` times them again, cold, plus the warm large page, collection
-and feed as read phases. The large article itself never changes. The report prints each surface at both sizes,
+and feed and the admin's queue and changelist (goal: p50 ≤ 300 ms at 1M) as read phases. The large article itself never changes. The report prints each surface at both sizes,
 the ratio, and PASS/MISS against "within ``GOAL_SCALE_RATIO`` × of its figure at the seeded size".
 
 Cold, per surface (each sample a new request in a warm worker, the surfaces interleaved so noise hits all alike):
@@ -33,9 +33,10 @@ import time
 from common import BENCH_DIR, PYTHON, log, run_subprocess
 from load_client import Client
 from noise import wait_for_quiet
-from phases import Context, median, read_phase
+from phases import Context, admin_login, median, read_phase
 
 GOAL_SCALE_RATIO = 1.2
+GOAL_ADMIN_P50_MS_GROWN = 300  # issue 17: the admin's queue and changelist at 1M annotations
 
 
 def surfaces(ctx: Context) -> dict[str, tuple[str, str | None]]:
@@ -130,6 +131,17 @@ def after(ctx: Context, total: int) -> None:
         key="collection_scaled",
     )
     read_phase(ctx, f"Atom feed (large), warm, {label}", f"/articles/{large['slug']}/feed/", key="feed_scaled")
+    admin = admin_login(ctx.info)
+    read_phase(
+        ctx,
+        f"admin moderation queue, {label}",
+        "/admin/annotations/annotation/queue/",
+        login=admin,
+        key="admin_queue_scaled",
+    )
+    read_phase(
+        ctx, f"admin changelist, {label}", "/admin/annotations/annotation/", login=admin, key="admin_changelist_scaled"
+    )
 
 
 def table(phases: dict, total: int, seeded_total: int) -> tuple[list[str], list[tuple[bool, str]]]:
@@ -174,6 +186,19 @@ def table(phases: dict, total: int, seeded_total: int) -> tuple[list[str], list[
                     ratio <= GOAL_SCALE_RATIO,
                     f"{what} p50 at {total:,} within {GOAL_SCALE_RATIO}× of {seeded_total:,}: {ratio:.2f}× "
                     f"({then['p50']:.1f} → {now['p50']:.1f} ms; {then['rps']:.0f} → {now['rps']:.0f} req/s)",
+                )
+            )
+    for key, what in (
+        ("admin_queue_scaled", "admin moderation queue"),
+        ("admin_changelist_scaled", "admin changelist"),
+    ):
+        row = phases.get(key, {}).get("row")
+        if row and row.get("p50"):
+            goals.append(
+                (
+                    row["p50"] <= GOAL_ADMIN_P50_MS_GROWN,
+                    f"{what} p50 at {total:,} ≤ {GOAL_ADMIN_P50_MS_GROWN} ms: {row['p50']:.0f} ms "
+                    f"({row['rps']:.0f} req/s)",
                 )
             )
     return lines, goals
