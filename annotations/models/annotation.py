@@ -455,6 +455,8 @@ class Annotation(models.Model):
         return self.claim or self.quote
 
     def clean(self) -> None:
+        """The annotation's rules, the table's check constraints among them (``Meta.constraints``: the services
+        validate without asking the database, ``tests/annotations/test_model_rules.py`` keeps them in step)."""
         errors: dict[str, list[str]] = {}
         if self.block_id and self.article_id and self.block.article_id != self.article_id:
             errors.setdefault("block", []).append("That paragraph belongs to another article.")
@@ -469,9 +471,15 @@ class Annotation(models.Model):
             errors.setdefault("verdict", []).append("Only fact-checks have a verdict.")
         if self.parent_id is not None:
             self._clean_reply(errors)
-        if self.quote and self.block_id and (self.quote_start is not None and self.quote_end is not None):
+        offsets = (self.quote_start, self.quote_end)
+        if self.quote and self.block_id and None not in offsets:
             if self.block.text[self.quote_start : self.quote_end] != self.quote:
                 errors.setdefault("quote", []).append("The quote is not in the paragraph at those offsets.")
+        # annotation_quote_has_offsets: a quote has its offsets (end after start), no quote has none
+        if (self.quote and (None in offsets or self.quote_end <= self.quote_start)) or (
+            not self.quote and offsets != (None, None)
+        ):
+            errors.setdefault("quote", []).append("A quote needs its start and end in the paragraph, and only a quote.")
         if errors:
             raise ValidationError(errors)
 

@@ -69,17 +69,29 @@ class _Errors:
             raise ValidationError(self.errors)
 
 
-def _not_a_reply(annotation: Annotation) -> list[str]:
-    """``parent`` for ``full_clean``'s ``exclude`` when there is none: the reply constraint
-    (``annotation_reply_is_a_note``) cannot fail without a parent, and checking it costs a query each time."""
-    return ["parent"] if annotation.parent_id is None else []
+# The foreign keys the services set from rows they hold (read, often locked, in this transaction; the database
+# enforces the keys at commit): full_clean would ask the database again whether each row exists, one query each.
+_SET_FROM_ROWS_HELD = (
+    "article",
+    "block",
+    "author",
+    "parent",
+    "moderated_by",
+    "original_revision",
+    "anchored_revision",
+    "anchor_reviewed_by",
+)
 
 
 def _full_clean(annotation: Annotation) -> None:
+    """The annotation's field and model rules, without a query: the foreign keys are rows held
+    (``_SET_FROM_ROWS_HELD``) and the table's check constraints are ``Annotation.clean``'s rules too (which
+    ``validate_constraints`` would check with a query each; ``tests/annotations/test_model_rules.py`` keeps
+    the two in step). About a quarter of a write's queries before (issue 17)."""
     annotation.body = annotation.body.strip()
     if annotation.kind == Annotation.Kind.FACT_CHECK and not annotation.claim.strip():
         annotation.claim = annotation.quote
-    annotation.full_clean(exclude=["body_html", *_not_a_reply(annotation)])
+    annotation.full_clean(exclude=["body_html", *_SET_FROM_ROWS_HELD], validate_constraints=False)
 
 
 def check_quote(annotation: Annotation, quote: QuoteInput) -> None:
@@ -163,11 +175,8 @@ def _resolve_block(article: Article, block_key: str) -> Block:
 
 
 def _save(annotation: Annotation, *, tags: list[str], evidence: list[Evidence] | None) -> Annotation:
-    annotation.body = annotation.body.strip()
+    """Write an annotation its caller has validated (``_full_clean``), with its tags and evidence."""
     annotation.body_html = render_body(annotation.body)
-    if annotation.kind == Annotation.Kind.FACT_CHECK and not annotation.claim.strip():
-        annotation.claim = annotation.quote
-    annotation.full_clean(exclude=_not_a_reply(annotation))
     annotation.save()
     annotation.tags.set(_tag_objects(tags), clear=False)
     if evidence is not None:

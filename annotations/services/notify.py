@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from annotations.mentions import mentioned_names
 from annotations.models import MAX_REPLY_DEPTH, Annotation, ModerationLog
 from annotations.rendering import mentioned_users
 from notifications.models import Kind
@@ -98,6 +99,8 @@ def on_published(annotation: Annotation) -> None:
     """
     if not annotation.is_public_and_approved:
         return
+    if annotation.parent_id is None and not mentioned_names(annotation.body):
+        return  # nobody to tell (most annotations): not even the query below, a seven-table join
     annotation = Annotation.objects.select_related("author", "article", *THREAD).get(pk=annotation.pk)
     if not _thread_readable(annotation):
         return
