@@ -148,7 +148,10 @@ LOGOUT_REDIRECT_URL = "articles:article-list"
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
-USE_I18N = True
+# The site is written in English only: Django's translation machinery off ("for performance", its settings
+# reference says), about a tenth of an admin page's time (the changelist at 105k annotations, in-process:
+# 24.3 -> 21.9 ms). Dates and numbers are formatted as before (the "en" formats are Django's defaults).
+USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
