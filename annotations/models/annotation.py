@@ -10,7 +10,6 @@ may mark safe.
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, RegexValidator, URLValidator
@@ -23,6 +22,7 @@ from taggit.models import TagBase, TaggedItemBase
 from accounts.text import no_control_characters, normalise_url
 from annotations.verdicts import Verdict
 from annotations.verdicts import info as verdict_info
+from articles.fulltext import SEARCH_CONFIG, PostgreSQLGinIndex  # here too: migration 0017 names it here
 from articles.models import Article, ArticleRevision, Block
 
 BODY_MAX_LENGTH = 5000
@@ -52,9 +52,6 @@ class Tag(TagBase):
         return reverse("annotations:tag-detail", kwargs={"slug": self.slug})
 
 
-SEARCH_CONFIG = "english"
-
-
 def annotation_search_vector() -> SearchVector:
     """What the site-wide search matches in an annotation: its body (weight A), quote and claim (B). The query
     (``annotations.selectors.search``) and the GIN index ``annotation_search_idx`` use this one expression, so
@@ -64,22 +61,6 @@ def annotation_search_vector() -> SearchVector:
         + SearchVector("quote", weight="B", config=SEARCH_CONFIG)
         + SearchVector("claim", weight="B", config=SEARCH_CONFIG)
     )
-
-
-class PostgreSQLGinIndex(GinIndex):
-    """A GIN index on PostgreSQL and nothing on other databases (SQLite has no GIN, nor ``to_tsvector``; its search
-    reads the table): creating and dropping it there execute an empty statement, also when SQLite remakes the
-    table for a later migration."""
-
-    def create_sql(self, model, schema_editor, using="", **kwargs):
-        if schema_editor.connection.vendor != "postgresql":
-            return ""
-        return super().create_sql(model, schema_editor, using=using, **kwargs)
-
-    def remove_sql(self, model, schema_editor, **kwargs):
-        if schema_editor.connection.vendor != "postgresql":
-            return ""
-        return super().remove_sql(model, schema_editor, **kwargs)
 
 
 class TaggedAnnotation(TaggedItemBase):

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import F, Q
 
 from annotations.models import SEARCH_CONFIG, Annotation, TaggedAnnotation, annotation_search_vector
+from articles.fulltext import block_search_vector
 from articles.models import Block
 
 MAX_QUERY_LENGTH = 200
@@ -75,11 +76,11 @@ def search(query: str, page: int = 1) -> SearchResults:
     tag_names = [w.lower() for w in _words(query)]
     if connection.vendor == "postgresql":
         q = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
-        block_vector = SearchVector("text", config=SEARCH_CONFIG)
+        # the paragraphs' matches from the GIN index block_search_idx (its expression is block_search_vector())
         blocks = (
-            blocks.annotate(search=block_vector)
+            blocks.annotate(search=block_search_vector())
             .filter(search=q)
-            .annotate(rank=SearchRank(block_vector, q))
+            .annotate(rank=SearchRank(block_search_vector(), q))
             .order_by("-rank", "article_id", "position")
         )
         # the text matches from the GIN index, the tag matches from the tag's rows: never a scan of the table.

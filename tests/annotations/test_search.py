@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from annotations.models import Annotation, Tag, TaggedAnnotation
 from annotations.selectors import search as search_module
 from annotations.selectors.search import search
+from articles.models import Block
 
 pytestmark = pytest.mark.django_db
 postgresql_only = pytest.mark.skipif(
@@ -191,3 +192,48 @@ def test_search_reads_the_matches_through_the_indexes(client, many, query, expec
         cursor.execute(f"EXPLAIN {main}")
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "annotation_search_idx" in plan, plan
+
+
+PARAGRAPHS = 5_000
+WOMBATS = 10  # paragraphs with the rare word, among PARAGRAPHS
+
+
+@pytest.fixture
+def long_article(make_article):
+    """An article of PARAGRAPHS paragraphs ('Filler paragraph <n>'), every PARAGRAPHS / WOMBATS-th with 'wombat';
+    rolled back and ANALYZEd again after, as ``many`` does."""
+    article = make_article("Long", slug="long", paragraphs=2)
+    table = Block._meta.db_table
+    savepoint = transaction.savepoint()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (article_id, key, position, kind, text, created_at, updated_at)
+            SELECT %s, 'g-' || g, 100 + g, 'paragraph',
+                CASE WHEN g %% %s = 0 THEN 'A wombat crossing ' ELSE 'Filler paragraph ' END || g, now(), now()
+            FROM generate_series(1, %s) AS g
+            """,
+            [article.pk, PARAGRAPHS // WOMBATS, PARAGRAPHS],
+        )
+        cursor.execute(f"ANALYZE {table}")
+    yield article
+    transaction.savepoint_rollback(savepoint)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {table}")
+
+
+@postgresql_only
+def test_the_paragraphs_search_reads_its_matches_through_block_search_idx(client, long_article):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/search/", {"q": "wombat"})
+    assert response.status_code == 200
+    assert response.content.decode().count("A wombat crossing") == WOMBATS
+    paragraphs = next(
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].split("FROM", 1)[1].lstrip().startswith('"articles_block"')
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {paragraphs}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "block_search_idx" in plan and "Seq Scan on articles_block" not in plan, plan
