@@ -456,9 +456,11 @@ class Annotation(models.Model):
         if self.quote and self.block_id and None not in offsets:
             if self.block.text[self.quote_start : self.quote_end] != self.quote:
                 errors.setdefault("quote", []).append("The quote is not in the paragraph at those offsets.")
-        # annotation_quote_has_offsets: a quote has its offsets (end after start), no quote has none
-        if (self.quote and (None in offsets or self.quote_end <= self.quote_start)) or (
-            not self.quote and offsets != (None, None)
+        # annotation_quote_has_offsets: a quote has its offsets (end after start), no quote has none (not said
+        # when the paragraph itself was refused: the quote was never placed in it)
+        if "block" not in errors and (
+            (self.quote and (None in offsets or self.quote_end <= self.quote_start))
+            or (not self.quote and offsets != (None, None))
         ):
             errors.setdefault("quote", []).append("A quote needs its start and end in the paragraph, and only a quote.")
         if errors:

@@ -79,3 +79,15 @@ def test_each_violation_is_refused_in_python_with_a_message(name, case, make_ann
     with pytest.raises(ValidationError) as refused:
         _full_clean(instance)
     assert all(messages for messages in refused.value.message_dict.values())
+
+
+def test_a_refused_paragraph_is_the_one_error_about_where_the_quote_goes(make_annotation, article, make_article):
+    """The admin's form copies a typed quote onto the annotation only once its paragraph is accepted: when the
+    paragraph is refused, the quote has no offsets yet, and saying so too would only confuse."""
+    annotation = make_annotation(article=article)
+    annotation.block = make_article("Another", slug="another").blocks.exclude(kind="image").first()
+    annotation.quote, annotation.quote_start, annotation.quote_end = "typed words", None, None
+    with pytest.raises(ValidationError) as refused:
+        _full_clean(annotation)
+    assert refused.value.message_dict["block"] == ["That paragraph belongs to another article."]
+    assert "quote" not in refused.value.message_dict
