@@ -29,6 +29,18 @@ def small_int(value) -> int | None:
     return None
 
 
+def tags_field(label: str) -> forms.CharField:
+    """The comma-separated tags of an annotation or a reply (parsed and checked by the services), with the
+    page's list of existing tags as suggestions."""
+    return forms.CharField(
+        required=False,
+        max_length=500,
+        label=label,
+        help_text=f"Comma-separated, up to {MAX_TAGS}.",
+        widget=forms.TextInput(attrs={"list": "tag-suggestions", "autocomplete": "off"}),
+    )
+
+
 class ReplyForm(forms.Form):
     """A reply to an annotation (issue #15): a body and optional tags; it is public, like its thread."""
 
@@ -38,13 +50,7 @@ class ReplyForm(forms.Form):
         label="Your reply",
         help_text="Plain text; *emphasis*, [links](https://…), lists and > quotes work. Replies are public.",
     )
-    tags = forms.CharField(
-        required=False,
-        max_length=500,
-        label="Tags (optional)",
-        help_text=f"Comma-separated, up to {MAX_TAGS}.",
-        widget=forms.TextInput(attrs={"list": "tag-suggestions", "autocomplete": "off"}),
-    )
+    tags = tags_field("Tags (optional)")
 
 
 class AnnotationForm(forms.Form):
@@ -70,13 +76,7 @@ class AnnotationForm(forms.Form):
         label="Note",
         help_text="For a fact-check, the explanation. Plain text; *emphasis*, [links](https://…), lists and > quotes work.",
     )
-    tags = forms.CharField(
-        required=False,
-        max_length=500,
-        label="Tags",
-        help_text=f"Comma-separated, up to {MAX_TAGS}.",
-        widget=forms.TextInput(attrs={"list": "tag-suggestions", "autocomplete": "off"}),
-    )
+    tags = tags_field("Tags")
     visibility = forms.ChoiceField(
         choices=Annotation.Visibility.choices, widget=forms.RadioSelect, initial=Annotation.Visibility.PUBLIC
     )

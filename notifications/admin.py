@@ -6,8 +6,27 @@ from notifications import services
 from notifications.models import DigestItem, OutgoingEmail
 
 
+class SuperusersReadOnly(admin.ModelAdmin):
+    """Seen by active superusers only, and changed by nobody here (the services write these rows)."""
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(OutgoingEmail)
-class OutgoingEmailAdmin(admin.ModelAdmin):
+class OutgoingEmailAdmin(SuperusersReadOnly):
     list_display = ["created_at", "kind", "to", "subject", "status", "attempts", "next_attempt_at", "sent_at"]
     list_filter = ["status", "kind"]
     search_fields = ["to", "subject"]
@@ -35,21 +54,6 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
             return "(not shown: it holds a secret link)"
         return obj.body
 
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     @admin.action(description="Retry the selected e-mails now")
     def retry_selected(self, request, queryset):
         count = services.retry_now(queryset)
@@ -57,7 +61,7 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
 
 
 @admin.register(DigestItem)
-class DigestItemAdmin(admin.ModelAdmin):
+class DigestItemAdmin(SuperusersReadOnly):
     """Notices waiting for (or carried by) a daily digest, for superusers: read-only, like the outbox."""
 
     list_display = ["created_at", "user", "kind", "subject", "email", "dropped_at"]
@@ -68,18 +72,3 @@ class DigestItemAdmin(admin.ModelAdmin):
     fields = ["user", "kind", "key", "subject", "body", "created_at", "email", "dropped_at"]
     readonly_fields = fields
     show_full_result_count = False
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -95,6 +95,19 @@ def make_annotation(db, author):
 
 
 @pytest.fixture
+def make_reply(make_annotation, other_user):
+    """``make_reply(parent, body="A reply.", author=other_user, **fields)``: a reply row (issue #15) on its
+    parent's paragraph, written like ``make_annotation``'s rows."""
+
+    def make(parent, body="A reply.", author=other_user, **fields):
+        return make_annotation(
+            article=parent.article, block=parent.block, parent=parent, author=author, body=body, **fields
+        )
+
+    return make
+
+
+@pytest.fixture
 def set_text(db):
     """Give a block of an article a new text: ``set_text(article, "k001", "…")``."""
 

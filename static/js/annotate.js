@@ -116,6 +116,28 @@
     toggleFactCheckFields(form);
   }
 
+  // The server-rendered form at url (+ query) into holder, with a Close button (which calls onClose after
+  // removing the holder), then onLoaded(); a redirect (logged out) or any failure opens the form's own page.
+  function loadForm(holder, url, query, onClose, onLoaded) {
+    fetch(url + (url.indexOf("?") === -1 ? "?" : "&") + query, {
+      credentials: "same-origin",
+      headers: { "X-Requested-With": "fetch" }
+    }).then(function (response) {
+      if (response.redirected || !response.ok) { window.location.href = url; return null; }
+      return response.text();
+    }).then(function (html) {
+      if (html === null) return;
+      holder.innerHTML = html; // server-rendered, escaped template
+      var close = document.createElement("button");
+      close.type = "button";
+      close.className = "link-button inline-close";
+      close.textContent = "Close";
+      close.addEventListener("click", function () { holder.remove(); onClose(); });
+      holder.insertBefore(close, holder.firstChild);
+      onLoaded();
+    }).catch(function () { window.location.href = url; });
+  }
+
   function openInline(key, selection) {
     var url = annotateUrl(key);
     if (!url) return;
@@ -135,28 +157,17 @@
     holder.setAttribute("aria-label", "Annotate this paragraph");
     holder.textContent = "Loading the form…";
     block.querySelector(".block-main").appendChild(holder);
-    fetch(url + (url.indexOf("?") === -1 ? "?" : "&") + params.toString(), {
-      credentials: "same-origin",
-      headers: { "X-Requested-With": "fetch" }
-    }).then(function (response) {
-      if (response.redirected || !response.ok) { window.location.href = url; return null; }
-      return response.text();
-    }).then(function (html) {
-      if (html === null) return;
-      holder.innerHTML = html; // server-rendered, escaped template
-      var close = document.createElement("button");
-      close.type = "button";
-      close.className = "link-button inline-close";
-      close.textContent = "Close";
-      close.addEventListener("click", function () { holder.remove(); var l = block.querySelector("a.annotate-link"); if (l) l.focus(); });
-      holder.insertBefore(close, holder.firstChild);
+    loadForm(holder, url, params.toString(), function () {
+      var l = block.querySelector("a.annotate-link");
+      if (l) l.focus();
+    }, function () {
       var form = holder.querySelector("form");
       if (form) {
         enhanceForm(form);
         var first = form.querySelector('input[name="kind"]:checked') || form.querySelector("textarea, input:not([type=hidden])");
         if (first) first.focus();
       }
-    }).catch(function () { window.location.href = url; });
+    });
   }
 
   document.addEventListener("selectionchange", function () { window.requestAnimationFrame(showButton); });
@@ -190,24 +201,10 @@
     holder.textContent = "Loading the form…";
     var footer = card.querySelector(":scope > footer.annotation-meta");
     card.insertBefore(holder, footer ? footer.nextSibling : null);
-    fetch(url + (url.indexOf("?") === -1 ? "?" : "&") + "fragment=1", {
-      credentials: "same-origin",
-      headers: { "X-Requested-With": "fetch" }
-    }).then(function (response) {
-      if (response.redirected || !response.ok) { window.location.href = url; return null; }
-      return response.text();
-    }).then(function (html) {
-      if (html === null) return;
-      holder.innerHTML = html; // server-rendered, escaped template
-      var close = document.createElement("button");
-      close.type = "button";
-      close.className = "link-button inline-close";
-      close.textContent = "Close";
-      close.addEventListener("click", function () { holder.remove(); link.focus(); });
-      holder.insertBefore(close, holder.firstChild);
+    loadForm(holder, url, "fragment=1", function () { link.focus(); }, function () {
       var body = holder.querySelector("textarea");
       if (body) body.focus();
-    }).catch(function () { window.location.href = url; });
+    });
   }
 
   document.addEventListener("click", function (e) {

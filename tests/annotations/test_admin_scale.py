@@ -17,6 +17,7 @@ from annotations.admin.annotation import AnnotationAdmin
 from annotations.admin.moderation import QUEUE_PAGE_SIZE as PAGE
 from annotations.admin.paginator import ESTIMATE_ABOVE
 from annotations.models import Annotation
+from tests.query_plans import plan_of
 
 pytestmark = pytest.mark.django_db
 postgresql_only = pytest.mark.skipif(
@@ -61,12 +62,6 @@ def many(article, author):
     transaction.savepoint_rollback(savepoint)
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {TABLE}")
-
-
-def plan_of(sql: str) -> str:
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN {sql}")
-        return "\n".join(line for (line,) in cursor.fetchall())
 
 
 def main_query(captured, limit: int) -> str:

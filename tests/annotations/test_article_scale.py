@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from annotations.models import Annotation, Evidence, TaggedAnnotation
+from tests.query_plans import reads_too_much
 
 pytestmark = pytest.mark.django_db
 postgresql_only = pytest.mark.skipif(
@@ -95,27 +96,9 @@ def site(make_article, make_annotation):
             cursor.execute(f"ANALYZE {name}")
 
 
-def _nodes(plan: dict):
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from _nodes(child)
-
-
 def beyond_the_article(sql: str, limit: int) -> list[str]:
     """The nodes of the query's plan that read beyond the article (see the module docstring)."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
-        (raw,) = cursor.fetchone()
-    plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
-    found = []
-    for node in _nodes(plan):
-        table = node.get("Relation Name")
-        if table not in GROWING:
-            continue
-        read = (node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)) * (node.get("Actual Loops") or 1)
-        if (node["Node Type"] == "Seq Scan" and table in NEVER_SEQUENTIAL) or read > limit:
-            found.append(f"{node['Node Type']} on {table} ({node.get('Alias')}, {node.get('Index Name')}): {read} rows")
-    return found
+    return reads_too_much(sql, tables=GROWING, limit=limit, never_sequential=NEVER_SEQUENTIAL)
 
 
 def surfaces(article) -> dict[str, str]:

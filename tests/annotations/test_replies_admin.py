@@ -22,16 +22,6 @@ def check(article, make_annotation, make_user):
     )
 
 
-@pytest.fixture
-def make_reply(make_annotation, other_user):
-    def make(parent, body="A reply.", author=other_user, **fields):
-        return make_annotation(
-            article=parent.article, block=parent.block, parent=parent, author=author, body=body, **fields
-        )
-
-    return make
-
-
 def test_replies_enter_the_queue_with_their_thread(client, moderator, check, make_reply, make_annotation, article):
     answer = make_reply(check, "Approved answer.")
     pending = make_reply(answer, "Waiting *reply*.", status="pending")

@@ -55,16 +55,6 @@ def check(make_article, make_annotation, make_user):
     )
 
 
-@pytest.fixture
-def make_reply(make_annotation, other_user):
-    def make(parent, body="A reply.", author=other_user, **fields):
-        return make_annotation(
-            article=parent.article, block=parent.block, parent=parent, author=author, body=body, **fields
-        )
-
-    return make
-
-
 def iri(annotation) -> str:
     return f"{BASE}/articles/{annotation.article.slug}/annotations/{annotation.pk}"
 

@@ -22,16 +22,6 @@ def check(article, make_annotation, make_user):
     )
 
 
-@pytest.fixture
-def make_reply(make_annotation, other_user):
-    def make(parent, body="A reply.", author=other_user, **fields):
-        return make_annotation(
-            article=parent.article, block=parent.block, parent=parent, author=author, body=body, **fields
-        )
-
-    return make
-
-
 def cards(page: str) -> list[str]:
     return re.findall(r'<article class="annotation [^"]*" id="a-(\d+)"', page)
 

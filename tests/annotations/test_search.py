@@ -18,6 +18,7 @@ from annotations.models import Annotation, Tag, TaggedAnnotation
 from annotations.selectors import search as search_module
 from annotations.selectors.search import search
 from articles.models import Block
+from tests.query_plans import plan_of, reads_too_much
 
 pytestmark = pytest.mark.django_db
 postgresql_only = pytest.mark.skipif(
@@ -151,27 +152,9 @@ def many(make_article, make_annotation, author):
             cursor.execute(f"ANALYZE {name}")
 
 
-def _nodes(plan: dict):
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from _nodes(child)
-
-
 def too_much(sql: str, limit: int) -> list[str]:
     """The nodes of the query's plan that scan a growing table or read more than ``limit`` of its rows."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
-        (raw,) = cursor.fetchone()
-    plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
-    found = []
-    for node in _nodes(plan):
-        table = node.get("Relation Name")
-        if table not in GROWING:
-            continue
-        read = (node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)) * (node.get("Actual Loops") or 1)
-        if node["Node Type"] == "Seq Scan" or read > limit:
-            found.append(f"{node['Node Type']} on {table} ({node.get('Alias')}, {node.get('Index Name')}): {read} rows")
-    return found
+    return reads_too_much(sql, tables=GROWING, limit=limit, never_sequential=GROWING)
 
 
 @postgresql_only
@@ -187,10 +170,8 @@ def test_search_reads_the_matches_through_the_indexes(client, many, query, expec
     selects = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT")]
     offending = {sql[:400]: found for sql in selects if (found := too_much(sql, 5 * NEEDLES))}
     assert not offending, json.dumps(offending, indent=1)
-    with connection.cursor() as cursor:
-        main = next(sql for sql in selects if "annotations_annotation" in sql.split("FROM", 1)[1][:60])
-        cursor.execute(f"EXPLAIN {main}")
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+    main = next(sql for sql in selects if "annotations_annotation" in sql.split("FROM", 1)[1][:60])
+    plan = plan_of(main)
     assert "annotation_search_idx" in plan, plan
 
 
@@ -233,7 +214,5 @@ def test_the_paragraphs_search_reads_its_matches_through_block_search_idx(client
         for q in captured.captured_queries
         if q["sql"].split("FROM", 1)[1].lstrip().startswith('"articles_block"')
     )
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN {paragraphs}")
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+    plan = plan_of(paragraphs)
     assert "block_search_idx" in plan and "Seq Scan on articles_block" not in plan, plan

@@ -71,6 +71,28 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def log_tail(path: Path, lines: int) -> str:
+    """The last ``lines`` lines of a process's log ("" when there is none yet)."""
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def stop_group(proc: subprocess.Popen, grace: float) -> None:
+    """SIGTERM to the process group ``proc`` leads (started with ``start_new_session``), SIGKILL after ``grace`` s."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(grace)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+
+
 @dataclass
 class AppServer:
     name: str
@@ -108,23 +130,12 @@ class AppServer:
         return Client("127.0.0.1", self.port, **kw)
 
     def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
+        return log_tail(self.log_path, lines)
 
     def stop(self) -> None:
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)  # the process group this server leads
-                self.proc.wait(15)
-            except ProcessLookupError:
-                pass
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
+        stop_group(self.proc, 15)
         self.proc = None
         self._log.close()
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import email
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -24,7 +23,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy.conftest import BASE_DIR, AppServer, _free_port, _run, _targets, _unavailable
+from tests.deploy.conftest import (
+    BASE_DIR,
+    AppServer,
+    _free_port,
+    _run,
+    _targets,
+    _unavailable,
+    log_tail,
+    stop_group,
+)
 
 BROKER_DB = int(os.environ.get("TEST_BROKER_REDIS_DB", "12"))
 ARTICLE = "/articles/altman-reflections/"
@@ -67,21 +75,10 @@ class Worker:
         )
 
     def log_tail(self, lines: int = 60) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
+        return log_tail(self.log_path, lines)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)  # the process group this worker leads
-                self.proc.wait(20)
-            except ProcessLookupError:
-                pass
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
+        stop_group(self.proc, 20)
         self._log.close()
 
 
